@@ -1,0 +1,1 @@
+"""Contract-test runner for Mark Sign API implementations (make contract)."""

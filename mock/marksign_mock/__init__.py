@@ -1,0 +1,1 @@
+"""Stateful simulator of Mark Sign's Smart-ID hash-signing API."""
