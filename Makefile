@@ -31,7 +31,7 @@ check-generated: $(STAMP)
 	$(BIN)/python -m generator --check
 
 lint-spec: $(STAMP)
-	$(BIN)/python -m tests.tools redocly-lint
+	$(BIN)/python -m tools.redocly
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

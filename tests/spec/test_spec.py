@@ -1,0 +1,311 @@
+"""The handwritten openapi.yaml: valid for both validators, examples valid, locales twinned."""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate as validate_openapi
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from tools import redocly
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEC_PATH = ROOT / "openapi.yaml"
+SPEC_URI = "urn:marksign:openapi"
+
+Json = Any
+
+# The four operations: (operationId, path), LT first, its EN twin second.
+TWINS = [
+    (
+        ("initializeHashSigning", "/smartid/sign/hash.json"),
+        ("initializeHashSigningEn", "/en/smartid/sign/hash.json"),
+    ),
+    (
+        ("getHashSigningStatus", "/smartid/sign/hash/status/{token}.json"),
+        ("getHashSigningStatusEn", "/en/smartid/sign/hash/status/{token}.json"),
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def spec() -> dict[str, Json]:
+    loaded = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def resolve(spec: dict[str, Json], node: Json) -> Json:
+    """Follow a local `$ref` (one level at a time until a non-ref node)."""
+    while isinstance(node, dict) and "$ref" in node:
+        pointer = node["$ref"]
+        assert pointer.startswith("#/"), pointer
+        target: Json = spec
+        for part in pointer[2:].split("/"):
+            target = target[part.replace("~1", "/").replace("~0", "~")]
+        node = target
+    return node
+
+
+def deep_resolve(spec: dict[str, Json], node: Json) -> Json:
+    node = resolve(spec, node)
+    if isinstance(node, dict):
+        return {key: deep_resolve(spec, value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [deep_resolve(spec, item) for item in node]
+    return node
+
+
+def schema_validator(spec: dict[str, Json], schema: Json) -> Draft202012Validator:
+    """A validator for `schema` whose `$ref`s resolve inside openapi.yaml."""
+    registry: Registry[Any] = Registry().with_resource(
+        SPEC_URI, Resource.from_contents(spec, default_specification=DRAFT202012)
+    )
+    schema = _anchor_refs(schema)
+    return Draft202012Validator(schema, registry=registry, format_checker=None)
+
+
+def _anchor_refs(node: Json) -> Json:
+    if isinstance(node, dict):
+        return {
+            key: SPEC_URI + value if key == "$ref" else _anchor_refs(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_anchor_refs(item) for item in node]
+    return node
+
+
+def operations(spec: dict[str, Json]) -> Iterator[tuple[str, str, dict[str, Json]]]:
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method in {"get", "put", "post", "delete", "patch", "head", "options", "trace"}:
+                yield path, method, operation
+
+
+def media_examples(spec: dict[str, Json]) -> Iterator[tuple[str, Json, Json]]:
+    """Every (where, schema, example value) of the request bodies, responses and parameters."""
+    components = spec["components"]
+    for kind in ("requestBodies", "responses"):
+        for name, body in components[kind].items():
+            for media_type, media in body.get("content", {}).items():
+                for example_name, example in media.get("examples", {}).items():
+                    yield (
+                        f"{kind}/{name}/{media_type}/{example_name}",
+                        media["schema"],
+                        resolve(spec, example)["value"],
+                    )
+    for name, parameter in components["parameters"].items():
+        for example_name, example in parameter.get("examples", {}).items():
+            yield (
+                f"parameters/{name}/{example_name}",
+                parameter["schema"],
+                resolve(spec, example)["value"],
+            )
+    for name, schema in components["schemas"].items():
+        for index, value in enumerate(schema.get("examples", [])):
+            yield f"schemas/{name}/examples/{index}", schema, value
+
+
+def test_openapi_spec_validator_accepts_the_spec(spec: dict[str, Json]) -> None:
+    assert spec["openapi"] == "3.1.0"
+    validate_openapi(spec)  # raises OpenAPIValidationError with the offending location
+
+
+def test_redocly_lint_reports_no_errors_and_no_warnings() -> None:
+    result = redocly.lint()
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    findings = [line for line in output.splitlines() if re.search(r"\s(error|warning)\s", line)]
+    assert findings == [], output
+    assert "Your API description is valid" in output, output
+
+
+def test_every_example_validates_against_its_schema(spec: dict[str, Json]) -> None:
+    checked = 0
+    for where, schema, value in media_examples(spec):
+        errors = [error.message for error in schema_validator(spec, schema).iter_errors(value)]
+        assert errors == [], f"{where}: {errors}"
+        checked += 1
+    assert checked >= 12  # the docs' samples: requests, successes and failures
+
+
+def test_the_docs_samples_are_examples(spec: dict[str, Json]) -> None:
+    values = [value for _, _, value in media_examples(spec)]
+    assert {"access_token": "52900c96-3f60-5307-3719-5948f0191da6"} in values
+    assert {
+        "status": "ok",
+        "token": "ea89b835-c585-3c3c-9ea8-0f1b6ed3e13d",
+        "control_code": "9403",
+    } in values
+    assert {
+        "status": "error",
+        "message": "Session for given token was not found",
+        "error_code": 40402,
+    } in values
+    assert {
+        "status": "error",
+        "message": "Invalid parameter [country]: This value is not valid.",
+        "error_code": 40001,
+    } in values
+
+
+def test_four_post_operations_with_distinct_operation_ids(spec: dict[str, Json]) -> None:
+    found = {(path, method, op["operationId"]) for path, method, op in operations(spec)}
+    expected = {(path, "post", op_id) for pair in TWINS for op_id, path in pair}
+    assert found == expected
+
+
+@pytest.mark.parametrize(("lt", "en"), TWINS, ids=["initialize", "status"])
+def test_locale_twins_have_identical_contracts(
+    spec: dict[str, Json], lt: tuple[str, str], en: tuple[str, str]
+) -> None:
+    def contract(op_id: str, path: str) -> Json:
+        item = copy.deepcopy(spec["paths"][path])
+        operation = item.pop("post")
+        operation["parameters"] = item.pop("parameters", []) + operation.get("parameters", [])
+        resolved = deep_resolve(spec, operation)
+        for key in ("operationId", "summary", "description"):
+            resolved.pop(key)
+        for response in resolved["responses"].values():
+            for link in response.get("links", {}).values():
+                # A link points at the status operation of its own locale.
+                assert link["operationId"].endswith("En") == op_id.endswith("En")
+                link["operationId"] = link["operationId"].removesuffix("En")
+        return resolved
+
+    assert contract(*lt) == contract(*en)
+    assert en[1] == "/en" + lt[1]
+
+
+@pytest.mark.parametrize(
+    ("initialize", "status"),
+    [
+        ("initializeHashSigning", "getHashSigningStatus"),
+        ("initializeHashSigningEn", "getHashSigningStatusEn"),
+    ],
+)
+def test_initialize_links_its_token_to_the_status_call(
+    spec: dict[str, Json], initialize: str, status: str
+) -> None:
+    operation = next(op for _, _, op in operations(spec) if op["operationId"] == initialize)
+    ok = resolve(spec, operation["responses"]["200"])
+    links = [resolve(spec, link) for link in ok["links"].values()]
+    assert [link["operationId"] for link in links] == [status]
+    assert links[0]["parameters"] == {"token": "$response.body#/token"}
+    assert links[0]["requestBody"] == {"access_token": "$request.body#/access_token"}
+
+
+@pytest.mark.parametrize(
+    ("token", "valid"),
+    [
+        ("ea89b835-c585-3c3c-9ea8-0f1b6ed3e13d", True),  # the docs' session token
+        ("320a35af-19c9-eecd-5f7e-8725393bd955", True),  # not a valid RFC 4122 UUID
+        ("52900c96-3f60-5307-3719-5948f0191da6", True),  # the docs' access token shape
+        ("ea89b835-c585-3c3c-9ea8-0f1b6ed3e13d/../x", False),
+        ("ea89b835.c585-3c3c-9ea8-0f1b6ed3e13d", False),
+        ("ea89b835-c585-3c3c-9ea8-0f1b6ed3e13", False),
+        ("EA89B835-C585-3C3C-9EA8-0F1B6ED3E13D", False),
+        ("", False),
+    ],
+)
+def test_token_parameter_is_uuid_shaped_and_cannot_change_the_url(
+    spec: dict[str, Json], token: str, valid: bool
+) -> None:
+    parameter = spec["components"]["parameters"]["SessionToken"]
+    assert parameter["in"] == "path"
+    assert parameter["required"] is True
+    assert schema_validator(spec, parameter["schema"]).is_valid(token) is valid
+
+
+SHA256_HEX = "ab" * 32
+SHA512_HEX = "cd" * 64
+
+
+@pytest.mark.parametrize(
+    ("changes", "valid"),
+    [
+        ({}, True),
+        ({"hash": SHA256_HEX.upper()}, True),
+        ({"hash_algorithm": "SHA512", "hash": SHA512_HEX}, True),
+        ({"hash_algorithm": "SHA512", "hash": SHA256_HEX}, False),  # length follows algorithm
+        ({"hash": SHA512_HEX}, False),
+        ({"hash": "zz" * 32}, False),
+        ({"hash_algorithm": "MD5"}, False),
+        ({"country": "LV"}, False),
+        ({"code": "3030303991"}, False),
+        ({"certificate_level": "QSCD"}, True),
+        ({"certificate_level": "ADVANCED"}, False),
+        ({"unknown_key": [1, 2]}, True),  # real clients send extra keys
+        ({"hash": None}, False),
+    ],
+)
+def test_initialize_request_constraints(
+    spec: dict[str, Json], changes: dict[str, Json], valid: bool
+) -> None:
+    body = {
+        "access_token": "52900c96-3f60-5307-3719-5948f0191da6",
+        "hash": SHA256_HEX,
+        "hash_algorithm": "SHA256",
+        "country": "LT",
+        "code": "30303039914",
+    }
+    body.update(changes)
+    schema = spec["components"]["schemas"]["InitializeHashSigningRequest"]
+    assert schema_validator(spec, schema).is_valid(body) is valid
+
+
+@pytest.mark.parametrize("missing", ["access_token", "hash", "hash_algorithm", "country", "code"])
+def test_initialize_request_requires_documented_keys(spec: dict[str, Json], missing: str) -> None:
+    body = {
+        "access_token": "t",
+        "hash": SHA256_HEX,
+        "hash_algorithm": "SHA256",
+        "country": "EE",
+        "code": "30303039914",
+    }
+    del body[missing]
+    schema = spec["components"]["schemas"]["InitializeHashSigningRequest"]
+    assert not schema_validator(spec, schema).is_valid(body)
+
+
+def test_every_operation_parses_any_status_into_the_error_model(spec: dict[str, Json]) -> None:
+    error_ref = "#/components/schemas/Error"
+    for _, _, operation in operations(spec):
+        responses = operation["responses"]
+        assert {"200", "400", "404", "408", "500", "default"} <= set(responses)
+        for status, response in responses.items():
+            if status == "200":
+                continue
+            schema = resolve(spec, response)["content"]["application/json"]["schema"]
+            assert schema == {"$ref": error_ref}, status
+
+
+def test_status_fields_are_fixed(spec: dict[str, Json]) -> None:
+    schemas = spec["components"]["schemas"]
+    for name in ("InitializeHashSigningOk", "HashSigningStatusOk"):
+        assert schemas[name]["properties"]["status"]["const"] == "ok"
+    assert schemas["Error"]["properties"]["status"]["const"] == "error"
+    assert schemas["Error"]["properties"]["error_code"]["type"] == "integer"
+    for code in ("40001", "40003", "40020", "40021", "40402", "50000"):
+        assert code in schemas["Error"]["properties"]["error_code"]["description"]
+
+
+def test_servers_name_production_and_the_local_simulator(spec: dict[str, Json]) -> None:
+    urls = [server["url"] for server in spec["servers"]]
+    assert "https://api.marksign.eu" in urls
+    assert any(url.startswith("http://127.0.0.1:") for url in urls)
+
+
+def test_the_http_status_assumption_is_stated_once(spec: dict[str, Json]) -> None:
+    text = SPEC_PATH.read_text(encoding="utf-8")
+    assert text.count("first three") == 3  # the assumption, the default response, error_code
+    assert "## Assumptions" in spec["info"]["description"]

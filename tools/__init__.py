@@ -1,0 +1,1 @@
+"""Helpers that install and run this repository's external (non-Python) tools."""
