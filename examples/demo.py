@@ -1,0 +1,183 @@
+"""The project's main job: sign a hash with the simulator through the generated client.
+
+Starts `marksign-mock` on a free loopback port, then for each locale (EN and LT):
+initialize hash signing, show the control code, wait for the status (a long poll), and
+verify the returned signature against the simulator's test certificate. Exits 0 only if
+every signature verifies.
+
+Run: make demo   (or: .venv/bin/python examples/demo.py [--base-url URL])
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from marksign_client import Client
+from marksign_client.api.hash_signing import (
+    get_hash_signing_status,
+    get_hash_signing_status_en,
+    initialize_hash_signing,
+    initialize_hash_signing_en,
+)
+from marksign_client.models import (
+    Country,
+    Error,
+    HashAlgorithm,
+    HashSigningStatusOk,
+    HashSigningStatusRequest,
+    InitializeHashSigningOk,
+    InitializeHashSigningRequest,
+)
+
+# The docs' sample access token, which the simulator accepts by default.
+ACCESS_TOKEN = os.environ.get("MARKSIGN_ACCESS_TOKEN", "52900c96-3f60-5307-3719-5948f0191da6")
+SIGNER = "30303039914"  # a Smart-ID demo identity that confirms
+LOCALES = {
+    "EN": (initialize_hash_signing_en, get_hash_signing_status_en),
+    "LT": (initialize_hash_signing, get_hash_signing_status),
+}
+
+
+class DemoError(Exception):
+    """A step of the demo failed; the message says which and why."""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_simulator() -> Iterator[str]:
+    """Start `marksign-mock` on a free loopback port; yield its base URL; stop it."""
+    port = free_port()
+    command = Path(sys.executable).with_name("marksign-mock")
+    process = subprocess.Popen(  # noqa: S603 - our own console script, fixed arguments
+        [str(command), "--host", "127.0.0.1", "--port", str(port), "--answer-delay", "0.5"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(base_url + "/_mock/certificate.pem", timeout=1).raise_for_status()
+                break
+            except httpx.HTTPError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    stderr = process.stderr.read() if process.stderr else ""
+                    raise DemoError(f"the simulator did not start: {stderr.strip()}") from None
+                time.sleep(0.1)
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def sign_in_locale(client: Client, locale: str, certificate: x509.Certificate) -> str:
+    initialize, status = LOCALES[locale]
+    document = f"Mark Sign contract kit demo, locale {locale}".encode()
+    digest = hashlib.sha256(document).digest()
+    expected_code = f"{int.from_bytes(hashlib.sha256(digest).digest()[-2:], 'big') % 10000:04d}"
+
+    started = initialize.sync(
+        client=client,
+        body=InitializeHashSigningRequest(
+            access_token=ACCESS_TOKEN,
+            hash_=digest.hex(),
+            hash_algorithm=HashAlgorithm.SHA256,
+            country=Country.LT,
+            code=SIGNER,
+            message="Sign the demo contract",
+        ),
+    )
+    if not isinstance(started, InitializeHashSigningOk):
+        raise DemoError(f"[{locale}] initialize failed: {describe(started)}")
+    print(
+        f"[{locale}] initialize: session {started.token}, control code {started.control_code}"
+        f" (computed from the hash: {expected_code})"
+    )
+    if started.control_code != expected_code:
+        raise DemoError(f"[{locale}] the control code does not match the hash")
+
+    waited = time.monotonic()
+    result = status.sync(
+        started.token, client=client, body=HashSigningStatusRequest(access_token=ACCESS_TOKEN)
+    )
+    if not isinstance(result, HashSigningStatusOk):
+        raise DemoError(f"[{locale}] status failed: {describe(result)}")
+    signature = base64.b64decode(result.signature_value, validate=True)
+    public_key = certificate.public_key()
+    assert isinstance(public_key, rsa.RSAPublicKey)
+    try:
+        public_key.verify(signature, document, padding.PKCS1v15(), hashes.SHA256())
+    except InvalidSignature:
+        raise DemoError(f"[{locale}] the signature does not verify") from None
+    line = (
+        f"[{locale}] status: signed after {time.monotonic() - waited:.1f} s; "
+        f"{len(signature)}-byte RSA signature verified against /_mock/certificate.pem"
+    )
+    print(line)
+    return line
+
+
+def describe(answer: object) -> str:
+    if isinstance(answer, Error):
+        return f"{answer.error_code} {answer.message}"
+    return repr(answer)
+
+
+def run(base_url: str) -> None:
+    # The status call is a long poll: give reads far more than httpx's default 5 s.
+    timeout = httpx.Timeout(10.0, read=250.0)
+    with Client(base_url=base_url, timeout=timeout) as client:
+        pem = client.get_httpx_client().get("/_mock/certificate.pem")
+        pem.raise_for_status()
+        certificate = x509.load_pem_x509_certificate(pem.content)
+        print(f"Simulator at {base_url}; test certificate: {certificate.subject.rfc4514_string()}")
+        for locale in LOCALES:
+            sign_in_locale(client, locale, certificate)
+    print(f"Demo OK: {len(LOCALES)} of {len(LOCALES)} signatures verified.")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument(
+        "--base-url", help="use a simulator that is already running instead of starting one"
+    )
+    args = parser.parse_args(argv)
+    try:
+        if args.base_url:
+            run(args.base_url)
+        else:
+            with running_simulator() as base_url:
+                run(base_url)
+    except (DemoError, httpx.HTTPError) as exc:
+        print(f"demo failed: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
