@@ -1,0 +1,171 @@
+"""`marksign-mock` / `python -m marksign_mock`: run the simulator with uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import math
+import os
+import socket
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .config import DOCS_ACCESS_TOKEN, MockConfig
+
+ENV_ACCESS_TOKENS = "MARKSIGN_MOCK_ACCESS_TOKENS"
+READY_PREFIX = "marksign-mock: serving "  # the startup line; the URL follows it
+
+
+def _number(kind: Callable[[str], float], minimum: float, strict: bool) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be a finite number: {text!r}")
+        if value < minimum or (strict and value == minimum):
+            relation = "greater than" if strict else "at least"
+            raise argparse.ArgumentTypeError(f"must be {relation} {minimum:g}: {text!r}")
+        return value
+
+    return parse
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 65535: {text!r}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="marksign-mock",
+        description=(
+            "Stateful simulator of Mark Sign's Smart-ID hash-signing API "
+            "(validates requests against openapi.yaml)."
+        ),
+        epilog=(
+            "Smart-ID demo identities decide each session's outcome, e.g. 30303039914 signs, "
+            "30403039917 refuses, 30403039983 never answers. Control endpoints: "
+            "GET /_mock/certificate.pem, GET /_mock/openapi.yaml, POST /_mock/reset."
+        ),
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
+    parser.add_argument(
+        "--port", type=_port, default=8000, help="port, 0 for any free one (%(default)s)"
+    )
+    parser.add_argument(
+        "--access-token",
+        dest="access_tokens",
+        action="append",
+        metavar="TOKEN",
+        help=(
+            f"an accepted API access token (repeatable); default: ${ENV_ACCESS_TOKENS} "
+            "(comma-separated), else the docs' sample token"
+        ),
+    )
+    parser.add_argument(
+        "--answer-delay",
+        type=_number(float, 0, strict=False),
+        default=1.0,
+        metavar="SECONDS",
+        help="how long the simulated person takes to answer (%(default)s)",
+    )
+    parser.add_argument(
+        "--session-timeout",
+        type=_number(float, 0, strict=True),
+        default=120.0,
+        metavar="SECONDS",
+        help="a session nobody answers expires after this (%(default)s)",
+    )
+    parser.add_argument(
+        "--retention",
+        type=_number(float, 0, strict=False),
+        default=300.0,
+        metavar="SECONDS",
+        help="a finished session's result stays fetchable this long (%(default)s)",
+    )
+    parser.add_argument("--seed", type=int, help="seed for reproducible session tokens")
+    parser.add_argument(
+        "--allow-any-code",
+        action="store_true",
+        help="every well-formed personal code signs (default: only Smart-ID demo identities)",
+    )
+    parser.add_argument(
+        "--max-sessions",
+        type=_number(int, 1, strict=False),
+        default=50_000,
+        metavar="N",
+        help="live sessions at most; one more is refused with 42900 (%(default)s)",
+    )
+    parser.add_argument("--spec", type=Path, metavar="PATH", help="openapi.yaml to serve")
+    parser.add_argument(
+        "--log-level",
+        choices=["critical", "error", "warning", "info", "debug"],
+        default="info",
+        help="info logs one line per request (%(default)s)",
+    )
+    return parser
+
+
+def _access_tokens(given: list[str] | None) -> frozenset[str]:
+    if given:
+        return frozenset(given)
+    from_env = [t.strip() for t in os.environ.get(ENV_ACCESS_TOKENS, "").split(",")]
+    return frozenset(t for t in from_env if t) or frozenset({DOCS_ACCESS_TOKEN})
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        config = MockConfig(
+            host=args.host,
+            port=args.port,
+            access_tokens=_access_tokens(args.access_tokens),
+            answer_delay=args.answer_delay,
+            session_timeout=args.session_timeout,
+            retention=args.retention,
+            seed=args.seed,
+            allow_any_code=args.allow_any_code,
+            max_sessions=int(args.max_sessions),
+            spec_path=args.spec,
+        )
+    except ValueError as error:
+        parser.error(str(error))
+    import uvicorn  # imported late: --help and option errors stay fast
+
+    from .app import create_app
+    from .server import base_url, uvicorn_config
+
+    try:
+        app = create_app(config)
+    except (OSError, ValueError) as error:
+        parser.error(f"cannot load the spec: {error}")
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    class AnnouncingServer(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            for server in getattr(self, "servers", []):
+                for sock in server.sockets:
+                    host, port = sock.getsockname()[:2]
+                    print(f"{READY_PREFIX}{base_url(host, port)}", flush=True)
+
+    server = AnnouncingServer(uvicorn_config(app, log_level=args.log_level))
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C is how one stops it
+        server.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""Settings of the simulator, in one frozen dataclass (change one with `dataclasses.replace`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# The access token of Mark Sign's documentation samples; not a secret.
+DOCS_ACCESS_TOKEN = "52900c96-3f60-5307-3719-5948f0191da6"  # noqa: S105
+
+
+@dataclass(frozen=True)
+class MockConfig:
+    """Settings of one simulator instance. Times are in seconds."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Access tokens the simulator accepts; compared in constant time, never logged.
+    access_tokens: frozenset[str] = field(default_factory=lambda: frozenset({DOCS_ACCESS_TOKEN}))
+    # How long the simulated person takes to answer on the phone.
+    answer_delay: float = 1.0
+    # A session nobody answers ends after this long (status answers 40021).
+    session_timeout: float = 120.0
+    # A finished session's result stays fetchable this long, then its token is unknown.
+    retention: float = 300.0
+    # Seed of the token generator: the same seed gives the same tokens. None: random.
+    seed: int | None = None
+    # Let every well-formed personal code sign (otherwise only Smart-ID demo identities).
+    allow_any_code: bool = False
+    # Sessions whose outcome is not known yet; one more is refused with 42900.
+    max_sessions: int = 50_000
+    # Finished sessions kept for `retention`; beyond this the oldest are dropped early.
+    max_retained: int = 100_000
+    # Largest request body accepted; a larger one is refused with 41300.
+    max_body_bytes: int = 65_536
+    # openapi.yaml to serve and validate against; None: the packaged or repository copy.
+    spec_path: Path | None = None
+
+    def __post_init__(self) -> None:
+        if not self.access_tokens:
+            raise ValueError("access_tokens: give at least one access token")
+        if any(not token for token in self.access_tokens):
+            raise ValueError("access_tokens: an access token cannot be empty")
+        for name in ("answer_delay", "retention"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} cannot be negative")
+        if self.session_timeout <= 0:
+            raise ValueError("session_timeout must be positive")
+        for name in ("max_sessions", "max_body_bytes"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if self.max_retained < 0:
+            raise ValueError("max_retained cannot be negative")
+        if not 0 <= self.port <= 65535:
+            raise ValueError("port must be between 0 and 65535")
+
+    def __repr__(self) -> str:
+        # Never show the access tokens (they end up in logs and test reports).
+        shown = {
+            name: getattr(self, name)
+            for name in self.__dataclass_fields__
+            if name != "access_tokens"
+        }
+        fields = ", ".join(f"{name}={value!r}" for name, value in shown.items())
+        return f"MockConfig({fields}, access_tokens=<{len(self.access_tokens)} hidden>)"

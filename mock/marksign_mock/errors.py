@@ -1,0 +1,122 @@
+"""Error definitions: Mark Sign's error codes, their HTTP status and messages (EN and LT).
+
+Nothing here knows about requests. The model raises `ApiError`; the HTTP layer turns it
+into the error shape `{"status": "error", "message": ..., "error_code": ...}` with the
+status that `openapi.yaml` assumes: the first three digits of the code.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Final, Literal
+
+import orjson
+
+# The language of messages: English on `/en/...` paths, Lithuanian on bare paths.
+Locale = Literal["en", "lt"]
+
+
+def locale_of(path: str) -> Locale:
+    return "en" if path.startswith("/en/") else "lt"
+
+
+# code -> (English, Lithuanian). `{...}` fields are filled from ApiError's params.
+MESSAGES: Final[dict[int, tuple[str, str]]] = {
+    40001: (
+        "Invalid parameter [{param}]: {detail}",
+        "Neteisingas parametras [{param}]: {detail}",
+    ),
+    40003: ("Invalid access token", "Neteisingas prieigos raktas"),
+    40020: (
+        "User refused the session or chose the wrong verification code",
+        "Naudotojas atšaukė sesiją arba pasirinko neteisingą kontrolinį kodą",
+    ),
+    40021: ("Session expired", "Sesijos laikas baigėsi"),
+    40022: (
+        "Document format corrupted, unusable",
+        "Dokumento formatas sugadintas, jo naudoti negalima",
+    ),
+    40400: ("Unknown path", "Nežinomas kelias"),
+    40401: ("Invalid user (account not found)", "Neteisingas naudotojas (paskyra nerasta)"),
+    40402: ("Session for given token was not found", "Sesija pagal pateiktą raktą nerasta"),
+    40500: ("Method not allowed", "Metodas neleidžiamas"),
+    41300: (
+        "Request body too large (limit {limit} bytes)",
+        "Užklausos turinys per didelis (riba {limit} baitų)",
+    ),
+    41500: (
+        "Unsupported content type: send application/json",
+        "Nepalaikomas turinio tipas: siųskite application/json",
+    ),
+    42900: ("Too many live sessions", "Per daug aktyvių sesijų"),
+    50000: ("Issues while processing the request", "Klaida apdorojant užklausą"),
+}
+
+# The `detail` of 40001, worded like Symfony's validator messages (the gateway's own).
+DETAILS: Final[dict[str, tuple[str, str]]] = {
+    "blank": ("This value should not be blank.", "Ši reikšmė negali būti tuščia."),
+    "invalid": ("This value is not valid.", "Ši reikšmė yra neteisinga."),
+    "type": ("This value should be of type {type}.", "Šios reikšmės tipas turi būti {type}."),
+    "too_long": (
+        "This value is too long. It should have {limit} characters or less.",
+        "Per ilga reikšmė. Turi būti {limit} arba mažiau simbolių.",
+    ),
+    "too_short": (
+        "This value is too short. It should have {limit} characters or more.",
+        "Per trumpa reikšmė. Turi būti {limit} arba daugiau simbolių.",
+    ),
+}
+
+
+def http_status(code: int) -> int:
+    """The HTTP status of an error code: its first three digits (`40402` -> 404)."""
+    return code // 100
+
+
+class ApiError(Exception):
+    """A failed request, as the gateway reports it: an `error_code` and message parameters."""
+
+    def __init__(self, code: int, **params: str | int) -> None:
+        if code not in MESSAGES:
+            raise ValueError(f"unknown error code {code}")
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+    @classmethod
+    def invalid_parameter(cls, param: str, detail: str, **params: str | int) -> ApiError:
+        """40001 naming `param`; `detail` is a key of DETAILS (blank, invalid, type, ...)."""
+        if detail not in DETAILS:
+            raise ValueError(f"unknown detail {detail!r}")
+        return cls(40001, param=param, detail=detail, **params)
+
+    @property
+    def status(self) -> int:
+        return http_status(self.code)
+
+    def message(self, locale: Locale) -> str:
+        index = 0 if locale == "en" else 1
+        params = dict(self.params)
+        detail = params.get("detail")
+        if isinstance(detail, str):
+            params["detail"] = DETAILS[detail][index].format(**params)
+        return MESSAGES[self.code][index].format(**params)
+
+    def body(self, locale: Locale) -> bytes:
+        """The JSON error shape of this error."""
+        if not self.params:
+            return _plain_body(self.code, locale)
+        return _error_body(self.code, self.message(locale))
+
+    def __repr__(self) -> str:
+        return f"ApiError({self.code}, {self.params!r})"
+
+
+def _error_body(code: int, message: str) -> bytes:
+    return orjson.dumps({"status": "error", "message": message, "error_code": code})
+
+
+@cache
+def _plain_body(code: int, locale: Locale) -> bytes:
+    # Errors without parameters (40402, 40003, ...) are on hot paths: serialise once.
+    return _error_body(code, ApiError(code).message(locale))

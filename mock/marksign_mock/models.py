@@ -1,0 +1,287 @@
+"""Signing sessions and their store: state and domain rules, no HTTP.
+
+A session's timeline is fixed when it starts: the person answers at `answer_at` (never,
+for a person who does not answer), the session expires at `expires_at`, its outcome is
+known at `finished_at` (the earlier of the two) and it is forgotten `retention` seconds
+later. Everything is read from the injected clock, so tests can
+move time by hand; timers only wake long polls when a session finishes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import random
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from . import crypto
+from .config import MockConfig
+from .errors import ApiError
+from .person import Outcome, SimulatedPerson
+
+Clock = Callable[[], float]
+
+
+class ManualClock:
+    """A clock for tests: time moves only when `advance()` is called."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@dataclass(slots=True, eq=False)
+class Session:
+    token: str
+    personal_code: str
+    country: str
+    hash_algorithm: str
+    hash_bytes: bytes
+    control_code: str
+    answer: Outcome
+    started_at: float
+    answer_at: float | None  # None: the person never answers
+    expires_at: float
+    signature: str | None = None
+    evicted: bool = False
+    # Woken when the outcome is known; only exists while somebody waits.
+    _event: asyncio.Event | None = field(default=None, repr=False)
+    _event_loop: asyncio.AbstractEventLoop | None = field(default=None, repr=False)
+    _timer: asyncio.TimerHandle | None = field(default=None, repr=False)
+
+    @property
+    def finished_at(self) -> float:
+        return self.answer_at if self.answer_at is not None else self.expires_at
+
+    def outcome(self, now: float) -> Outcome | None:
+        """The end result at time `now`, or None while the person has not answered."""
+        if self.answer_at is not None and now >= self.answer_at:
+            return self.answer
+        if now >= self.expires_at:
+            return Outcome.TIMEOUT
+        return None
+
+
+class SessionStore:
+    """Every session of one simulator; `reset()` forgets them all."""
+
+    def __init__(
+        self,
+        *,
+        person: SimulatedPerson | None = None,
+        session_timeout: float = 120.0,
+        retention: float = 300.0,
+        max_sessions: int = 50_000,
+        max_retained: int = 100_000,
+        seed: int | None = None,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        self.person = person if person is not None else SimulatedPerson()
+        self.session_timeout = session_timeout
+        self.retention = retention
+        self.max_sessions = max_sessions
+        self.max_retained = max_retained
+        self.seed = seed
+        self.clock = clock
+        self._sessions: dict[str, Session] = {}
+        self._by_removal: list[tuple[float, str]] = []  # heap: (remove_at, token)
+        self._live: list[float] = []  # heap: finished_at of sessions not finished yet
+        self._waited: set[Session] = set()  # sessions a long poll waits for
+        self._rng: random.Random | None = None
+        self._reseed()
+
+    @classmethod
+    def from_config(cls, config: MockConfig, clock: Clock = time.monotonic) -> SessionStore:
+        return cls(
+            person=SimulatedPerson(config.answer_delay, config.allow_any_code),
+            session_timeout=config.session_timeout,
+            retention=config.retention,
+            max_sessions=config.max_sessions,
+            max_retained=config.max_retained,
+            seed=config.seed,
+            clock=clock,
+        )
+
+    def _reseed(self) -> None:
+        # Not for secrets: a seeded generator makes tokens repeat across runs on purpose.
+        self._rng = None if self.seed is None else random.Random(self.seed)  # noqa: S311
+
+    def _new_token(self) -> str:
+        while True:
+            bits = secrets.randbits(128) if self._rng is None else self._rng.getrandbits(128)
+            h = f"{bits:032x}"
+            token = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+            if token not in self._sessions:
+                return token
+
+    # -- queries -------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        """Sessions held in memory (live and retained)."""
+        return len(self._sessions)
+
+    def live_count(self) -> int:
+        """Sessions whose outcome is not known yet."""
+        now = self.clock()
+        live = self._live
+        while live and live[0] <= now:
+            heapq.heappop(live)
+        return len(live)
+
+    def get(self, token: str) -> Session:
+        """The session of `token`; 40402 if unknown or its result has expired."""
+        session = self._sessions.get(token)
+        if session is None or self.clock() >= session.finished_at + self.retention:
+            raise ApiError(40402)
+        return session
+
+    # -- commands ------------------------------------------------------------------------
+
+    def create(
+        self, *, hash_algorithm: str, hash_hex: str, country: str, personal_code: str
+    ) -> Session:
+        """Start a session: 40401 if the person has no account, 42900 over the cap."""
+        try:
+            hash_bytes = bytes.fromhex(hash_hex)
+        except ValueError:
+            raise ApiError.invalid_parameter("hash", "invalid") from None
+        if len(hash_bytes) != {"SHA256": 32, "SHA512": 64}.get(hash_algorithm):
+            raise ApiError.invalid_parameter("hash", "invalid")
+        answer = self.person.answer(personal_code)
+        if answer is None:
+            raise ApiError(40401)
+        now = self.clock()
+        self._forget_due(now)
+        if self.live_count() >= self.max_sessions:
+            raise ApiError(42900)
+        expires_at = now + self.session_timeout
+        answer_at = None
+        if answer.delay is not None and answer.delay < self.session_timeout:
+            answer_at = now + answer.delay
+        session = Session(
+            token=self._new_token(),
+            personal_code=personal_code,
+            country=country,
+            hash_algorithm=hash_algorithm,
+            hash_bytes=hash_bytes,
+            control_code=crypto.control_code(hash_bytes),
+            answer=answer.outcome,
+            started_at=now,
+            answer_at=answer_at,
+            expires_at=expires_at,
+        )
+        self._sessions[session.token] = session
+        heapq.heappush(self._by_removal, (session.finished_at + self.retention, session.token))
+        if session.finished_at > now:
+            heapq.heappush(self._live, session.finished_at)
+        return session
+
+    async def wait(self, token: str) -> Session:
+        """Long poll: hold until the session's outcome is known (at the latest, expiry)."""
+        session = self.get(token)
+        while True:
+            if session.evicted:
+                raise ApiError(40402)
+            if self.clock() >= session.finished_at:
+                return session
+            await self._event_for(session).wait()
+
+    async def status(self, token: str) -> str:
+        """Long poll for the outcome: the base64 signature, or the outcome's ApiError."""
+        session = await self.wait(token)
+        outcome = session.outcome(self.clock())
+        code = None if outcome is None else outcome.error_code
+        if code is not None:
+            raise ApiError(code)
+        if session.signature is None:
+            signature = crypto.cached_signature(session.hash_algorithm, session.hash_bytes)
+            if signature is None:
+                # RSA signing releases the GIL: the event loop keeps serving meanwhile.
+                signature = await asyncio.get_running_loop().run_in_executor(
+                    None, crypto.sign_hash, session.hash_algorithm, session.hash_bytes
+                )
+            session.signature = signature
+        return session.signature
+
+    def sweep(self) -> int:
+        """Forget sessions past retention (or beyond `max_retained`); wake due long polls.
+
+        Returns how many sessions were forgotten. The app runs it every second; timers wake
+        long polls on time, this catches those a lagging (e.g. fake) clock left waiting.
+        """
+        now = self.clock()
+        removed = self._forget_due(now)
+        for session in [s for s in self._waited if now >= s.finished_at]:
+            self._wake(session)
+        return removed
+
+    def _forget_due(self, now: float) -> int:
+        # Cheap enough for every `create`: pops only what is due.
+        removal = self._by_removal
+        sessions = self._sessions
+        removed = 0
+        while removal and removal[0][0] <= now:
+            _, token = heapq.heappop(removal)
+            if sessions.pop(token, None) is not None:
+                removed += 1
+        # Finished but retained sessions are capped too: memory stays bounded at any rate.
+        # The heap's top finished first, so it is finished whenever any session is.
+        while removal and len(sessions) - self.live_count() > self.max_retained:
+            _, token = heapq.heappop(removal)
+            if sessions.pop(token, None) is not None:
+                removed += 1
+        return removed
+
+    def reset(self) -> int:
+        """Forget every session (waiting long polls answer 40402); re-seed the tokens."""
+        count = len(self._sessions)
+        for session in list(self._waited):
+            session.evicted = True
+            self._wake(session, force=True)
+        self._sessions.clear()
+        self._by_removal.clear()
+        self._live.clear()
+        self._waited.clear()
+        self._reseed()
+        return count
+
+    # -- waking long polls ---------------------------------------------------------------
+
+    def _event_for(self, session: Session) -> asyncio.Event:
+        loop = asyncio.get_running_loop()
+        if session._event is None or session._event_loop is not loop:
+            # One event and one timer per waited session, however many polls wait on it.
+            session._event = asyncio.Event()
+            session._event_loop = loop
+            delay = max(0.0, session.finished_at - self.clock())
+            session._timer = loop.call_later(delay, self._wake, session)
+            self._waited.add(session)
+        return session._event
+
+    def _wake(self, session: Session, force: bool = False) -> None:
+        now = self.clock()
+        if not force and now < session.finished_at:
+            # The injected clock lags the loop's: look again when it should be due.
+            loop = session._event_loop
+            if loop is not None and not loop.is_closed():
+                session._timer = loop.call_later(
+                    max(0.01, session.finished_at - now), self._wake, session
+                )
+            return
+        if session._timer is not None:
+            session._timer.cancel()
+        event = session._event
+        session._event = session._event_loop = session._timer = None
+        self._waited.discard(session)
+        if event is not None:
+            with contextlib.suppress(RuntimeError):  # its loop is closed: nobody waits
+                event.set()

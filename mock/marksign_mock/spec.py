@@ -1,0 +1,175 @@
+"""openapi.yaml as the simulator uses it: routes and validators, compiled from the spec.
+
+No schema is typed here by hand: the request-body and path-parameter schemas are read from
+the spec, their `$ref`s resolved, and compiled with jsonschema-rs (Draft 2020-12).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import jsonschema_rs
+import yaml
+
+from .errors import ApiError, Locale, locale_of
+
+HTTP_METHODS: Final = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+# The name a 40001 message gives to the body itself when it is not an object.
+BODY: Final = "body"
+
+
+def default_spec_path() -> Path:
+    """The packaged copy of openapi.yaml (in a wheel), else the repository's root file."""
+    packaged = Path(__file__).resolve().parent / "openapi.yaml"
+    if packaged.is_file():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "openapi.yaml"
+
+
+def resolve_refs(document: Mapping[str, Any]) -> Any:
+    """A copy of `document` with every local `$ref` (`#/...`) replaced by its target."""
+
+    def pointer(ref: str) -> Any:
+        node: Any = document
+        for part in ref[2:].split("/") if ref != "#" else []:
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+        return node
+
+    def walk(node: Any, seen: tuple[str, ...]) -> Any:
+        if isinstance(node, list):
+            return [walk(item, seen) for item in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            if not ref.startswith("#"):
+                raise ValueError(f"only local $refs are supported, not {ref!r}")
+            if ref in seen:
+                raise ValueError(f"circular $ref {ref!r}")
+            target = walk(pointer(ref), (*seen, ref))
+            siblings = {k: walk(v, seen) for k, v in node.items() if k != "$ref"}
+            if not siblings:
+                return target
+            if set(siblings) <= {"summary", "description"} and isinstance(target, dict):
+                return {**target, **siblings}
+            return {"allOf": [target], **siblings}
+        return {key: walk(value, seen) for key, value in node.items()}
+
+    return walk(document, ())
+
+
+class Validator:
+    """A compiled schema that reports a failure as 40001 naming the parameter."""
+
+    __slots__ = ("_compiled", "_order", "name", "schema")
+
+    def __init__(self, schema: Mapping[str, Any], name: str) -> None:
+        self.schema = schema
+        self.name = name  # the parameter named when the value as a whole is wrong
+        self._compiled = jsonschema_rs.Draft202012Validator(dict(schema))
+        self._order = {key: i for i, key in enumerate(schema.get("properties", {}))}
+
+    def check(self, instance: Any) -> None:
+        """Raise ApiError(40001) if `instance` does not match the schema.
+
+        Of several problems, the one named is the value as a whole, else the first
+        parameter in the schema's order: the same input always gets the same message.
+        """
+        if self._compiled.is_valid(instance):
+            return
+        errors = [self._to_api_error(e) for e in self._compiled.iter_errors(instance)]
+        if not errors:  # is_valid and iter_errors disagree: name the value as a whole
+            raise ApiError.invalid_parameter(self.name, "invalid")
+
+        def rank(error: ApiError) -> tuple[int, int, str]:
+            param = str(error.params["param"])
+            if param == self.name:
+                return (0, 0, param)
+            return (1, self._order.get(param, len(self._order)), param)
+
+        raise min(errors, key=rank)
+
+    def _to_api_error(self, error: jsonschema_rs.ValidationError) -> ApiError:
+        kind = error.kind
+        path = error.instance_path
+        if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
+            return ApiError.invalid_parameter(kind.property, "blank")
+        param = str(path[0]) if path else self.name
+        value = error.instance
+        if value is None or value == "":
+            return ApiError.invalid_parameter(param, "blank")
+        if isinstance(kind, jsonschema_rs.ValidationErrorKind.Type):
+            return ApiError.invalid_parameter(param, "type", type="|".join(kind.types))
+        if isinstance(kind, jsonschema_rs.ValidationErrorKind.MaxLength):
+            return ApiError.invalid_parameter(param, "too_long", limit=kind.limit)
+        if isinstance(kind, jsonschema_rs.ValidationErrorKind.MinLength):
+            return ApiError.invalid_parameter(param, "too_short", limit=kind.limit)
+        return ApiError.invalid_parameter(param, "invalid")
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation of the spec: where it lives and how its input is validated."""
+
+    operation_id: str
+    method: str  # upper case
+    path: str  # the path template, e.g. /smartid/sign/hash/status/{token}.json
+    locale: Locale
+    body: Validator | None
+    path_params: Mapping[str, Validator]
+
+
+@dataclass(frozen=True)
+class Spec:
+    path: Path
+    text: bytes  # the file as written, for GET /_mock/openapi.yaml
+    document: Mapping[str, Any]  # with $refs resolved
+    operations: tuple[Operation, ...]
+
+    def operation(self, operation_id: str) -> Operation:
+        for op in self.operations:
+            if op.operation_id == operation_id:
+                return op
+        raise KeyError(operation_id)
+
+
+def load_spec(path: Path | None = None) -> Spec:
+    """Read and compile openapi.yaml (`path`, else the packaged or repository copy)."""
+    path = default_spec_path() if path is None else path
+    text = path.read_bytes()
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    raw = yaml.load(text, Loader=loader)  # noqa: S506 -- a safe loader, C or Python
+    if not isinstance(raw, dict) or not isinstance(raw.get("paths"), dict):
+        raise ValueError(f"{path} is not an OpenAPI document with paths")
+    document = resolve_refs(raw)
+    return Spec(path=path, text=text, document=document, operations=tuple(_operations(document)))
+
+
+def _operations(document: Mapping[str, Any]) -> Iterator[Operation]:
+    for template, item in document["paths"].items():
+        shared = item.get("parameters", [])
+        for method in HTTP_METHODS:
+            op = item.get(method)
+            if op is None:
+                continue
+            params = {(p["name"], p["in"]): p for p in [*shared, *op.get("parameters", [])]}
+            body = None
+            content = op.get("requestBody", {}).get("content", {})
+            if "application/json" in content:
+                body = Validator(content["application/json"].get("schema", {}), BODY)
+            yield Operation(
+                operation_id=op["operationId"],
+                method=method.upper(),
+                path=template,
+                locale=locale_of(template),
+                body=body,
+                path_params={
+                    name: Validator(p.get("schema", {}), name)
+                    for (name, where), p in params.items()
+                    if where == "path"
+                },
+            )

@@ -1,0 +1,75 @@
+"""The `marksign-mock` command's options, without starting a server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from marksign_mock import cli
+from marksign_mock.config import DOCS_ACCESS_TOKEN
+
+
+def test_help_lists_the_options(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    for option in (
+        "--host",
+        "--port",
+        "--access-token",
+        "--answer-delay",
+        "--session-timeout",
+        "--retention",
+        "--seed",
+        "--allow-any-code",
+        "--max-sessions",
+        "--log-level",
+    ):
+        assert option in out
+
+
+@pytest.mark.parametrize(
+    ("args", "complaint"),
+    [
+        (["--port", "http"], "--port"),
+        (["--port", "70000"], "--port"),
+        (["--answer-delay", "-1"], "--answer-delay"),
+        (["--answer-delay", "nan"], "--answer-delay"),
+        (["--session-timeout", "0"], "--session-timeout"),
+        (["--retention", "soon"], "--retention"),
+        (["--max-sessions", "0"], "--max-sessions"),
+        (["--seed", "1.5"], "--seed"),
+        (["--log-level", "loud"], "--log-level"),
+        (["--access-token", ""], "access token"),
+        (["--unknown"], "unrecognized"),
+    ],
+)
+def test_a_bad_option_is_a_one_line_error(
+    capsys: pytest.CaptureFixture[str], args: list[str], complaint: str
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(args)
+    assert exited.value.code == 2
+    last_line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last_line.startswith("marksign-mock: error:")
+    assert complaint in last_line
+
+
+def test_a_missing_spec_file_is_an_option_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["--spec", str(tmp_path / "missing.yaml")])
+    assert exited.value.code == 2
+    assert "cannot load the spec" in capsys.readouterr().err
+
+
+def test_access_tokens_come_from_options_else_environment_else_the_docs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(cli.ENV_ACCESS_TOKENS, raising=False)
+    assert cli._access_tokens(None) == {DOCS_ACCESS_TOKEN}
+    monkeypatch.setenv(cli.ENV_ACCESS_TOKENS, " first, second ,")
+    assert cli._access_tokens(None) == {"first", "second"}
+    assert cli._access_tokens(["given"]) == {"given"}

@@ -1,0 +1,183 @@
+"""Long polls and the ASGI protocol, on one event loop (httpx.AsyncClient over ASGI)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
+from marksign_mock import MockApp, MockConfig, SessionStore, create_app, crypto
+from marksign_mock.config import DOCS_ACCESS_TOKEN
+from marksign_mock.models import ManualClock
+
+pytestmark = pytest.mark.anyio
+
+INITIALIZE = "/en/smartid/sign/hash.json"
+STATUS = "/en/smartid/sign/hash/status/{}.json"
+
+
+def body(hash_bytes: bytes, code: str) -> dict[str, Any]:
+    return {
+        "access_token": DOCS_ACCESS_TOKEN,
+        "hash": hash_bytes.hex(),
+        "hash_algorithm": "SHA256",
+        "country": "LT",
+        "code": code,
+    }
+
+
+@asynccontextmanager
+async def serving(app: MockApp) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://mock.test") as client:
+        await app.startup()
+        try:
+            yield client
+        finally:
+            await app.shutdown()
+
+
+async def start(client: httpx.AsyncClient, hash_bytes: bytes, code: str) -> str:
+    response = await client.post(INITIALIZE, json=body(hash_bytes, code))
+    assert response.status_code == 200, response.text
+    return str(response.json()["token"])
+
+
+async def poll(client: httpx.AsyncClient, token: str) -> httpx.Response:
+    return await client.post(STATUS.format(token), json={"access_token": DOCS_ACCESS_TOKEN})
+
+
+async def settle() -> None:
+    for _ in range(10):
+        await asyncio.sleep(0)
+
+
+async def test_a_long_poll_answers_once_the_person_does(fake_clock: ManualClock) -> None:
+    config = MockConfig(answer_delay=5.0, session_timeout=60.0)
+    app = create_app(config, store=SessionStore.from_config(config, clock=fake_clock))
+    async with serving(app) as client:
+        hash_bytes = hashlib.sha256(b"waited for").digest()
+        token = await start(client, hash_bytes, "30303039914")
+        waiting = asyncio.create_task(poll(client, token))
+        await settle()
+        assert not waiting.done()  # the status call is held: the person has not answered
+        fake_clock.advance(5.0)
+        app.store.sweep()
+        response = await waiting
+        assert response.status_code == 200
+        assert response.json()["signature_value"] == crypto.sign_hash("SHA256", hash_bytes)
+
+
+async def test_many_concurrent_long_polls_each_get_their_own_answer(
+    fake_clock: ManualClock,
+) -> None:
+    config = MockConfig(answer_delay=5.0, session_timeout=10.0, max_sessions=1000)
+    app = create_app(config, store=SessionStore.from_config(config, clock=fake_clock))
+    key = crypto.certificate().public_key()
+    assert isinstance(key, rsa.RSAPublicKey)
+    async with serving(app) as client:
+        # 200 sessions: 50 distinct hashes signed, refusals, wrong codes, and silence.
+        codes = ["30303039914", "30403039917", "30403039972", "30403039983"]
+        sessions = []
+        for i in range(200):
+            hash_bytes = hashlib.sha256(b"document %d" % i).digest()
+            code = codes[i % 4]
+            sessions.append((await start(client, hash_bytes, code), hash_bytes, code))
+        polls = [asyncio.create_task(poll(client, token)) for token, _, _ in sessions]
+        await settle()
+        assert not any(p.done() for p in polls)  # every status call waits for its person
+        fake_clock.advance(5.0)  # everybody answers, except the one who never does
+        app.store.sweep()
+        silent = [p for p, (_, _, code) in zip(polls, sessions, strict=True) if code == codes[3]]
+        answered = await asyncio.gather(*(p for p in polls if p not in silent))
+        assert not any(p.done() for p in silent)
+        fake_clock.advance(5.0)  # the silent sessions expire
+        app.store.sweep()
+        responses = await asyncio.gather(*polls)
+    assert len(answered) == 150
+    for (_, hash_bytes, code), response in zip(sessions, responses, strict=True):
+        answer = response.json()
+        if code == "30303039914":
+            assert response.status_code == 200
+            signature = base64.b64decode(answer["signature_value"])
+            prehashed = utils.Prehashed(hashes.SHA256())
+            key.verify(signature, hash_bytes, padding.PKCS1v15(), prehashed)
+        elif code == "30403039983":
+            assert (response.status_code, answer["error_code"]) == (400, 40021)
+        else:
+            assert (response.status_code, answer["error_code"]) == (400, 40020)
+
+
+async def test_a_reset_answers_waiting_long_polls_with_not_found() -> None:
+    app = create_app(MockConfig(answer_delay=30.0, session_timeout=60.0))
+    async with serving(app) as client:
+        token = await start(client, bytes(32), "30303039914")
+        waiting = asyncio.create_task(poll(client, token))
+        await settle()
+        assert not waiting.done()
+        reset = await client.post("/_mock/reset")
+        assert reset.json() == {"status": "ok", "sessions_cleared": 1}
+        response = await waiting
+        assert (response.status_code, response.json()["error_code"]) == (404, 40402)
+
+
+async def test_the_lifespan_sweeps_forgotten_sessions(
+    fake_clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("marksign_mock.app.SWEEP_INTERVAL", 0.01)
+    config = MockConfig(answer_delay=0.0, retention=1.0)
+    app = create_app(config, store=SessionStore.from_config(config, clock=fake_clock))
+    async with serving(app) as client:
+        await start(client, bytes(32), "30303039914")
+        assert len(app.store) == 1
+        fake_clock.advance(1.0)
+        for _ in range(200):
+            if len(app.store) == 0:
+                break
+            await asyncio.sleep(0.01)
+        assert len(app.store) == 0
+
+
+async def test_the_asgi_lifespan_protocol_starts_and_stops_the_sweeper() -> None:
+    app = create_app()
+    messages: asyncio.Queue[dict[str, str]] = asyncio.Queue()
+    sent: list[str] = []
+    for kind in ("lifespan.startup", "lifespan.shutdown"):
+        messages.put_nowait({"type": kind})
+
+    async def send(message: dict[str, str]) -> None:
+        sent.append(message["type"])
+
+    await app({"type": "lifespan"}, messages.get, send)
+    assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+
+
+async def test_a_client_that_leaves_mid_body_gets_no_answer() -> None:
+    app = create_app()
+    messages: list[dict[str, Any]] = [
+        {"type": "http.request", "body": b'{"access', "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[Any] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": INITIALIZE,
+        "headers": [(b"content-type", b"application/json")],
+    }
+    await app(scope, receive, send)
+    assert sent == []

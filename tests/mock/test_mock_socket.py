@@ -1,0 +1,103 @@
+"""Over real sockets: the `marksign-mock` command, and the plugin's server fixture."""
+
+from __future__ import annotations
+
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import IO
+
+import httpx
+import pytest
+from marksign_mock.cli import READY_PREFIX
+from marksign_mock.server import BackgroundServer
+
+pytestmark = pytest.mark.socket
+
+INITIALIZE = {
+    "hash": "4e7a9ec2d9a7e4d3ed3c0d10b1a15bd4c56b81f7df6f8bc8e3a0dd7b4e5a7bbf",
+    "hash_algorithm": "SHA256",
+    "country": "LT",
+    "code": "30303039914",
+}
+
+
+def _lines(stream: IO[str], into: queue.Queue[str]) -> None:
+    for line in stream:
+        into.put(line)
+
+
+def _wait_for_url(lines: queue.Queue[str], process: subprocess.Popen[str]) -> str:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=0.1)
+        except queue.Empty:
+            assert process.poll() is None, "marksign-mock exited before serving"
+            continue
+        if line.startswith(READY_PREFIX):
+            return line[len(READY_PREFIX) :].strip()
+    raise AssertionError("marksign-mock did not print its URL")
+
+
+def _sign(base_url: str, access_token: str) -> None:
+    with httpx.Client(base_url=base_url, timeout=10) as client:
+        started = client.post(
+            "/en/smartid/sign/hash.json", json={"access_token": access_token, **INITIALIZE}
+        )
+        assert started.status_code == 200, started.text
+        token = started.json()["token"]
+        done = client.post(
+            f"/smartid/sign/hash/status/{token}.json", json={"access_token": access_token}
+        )
+        assert done.status_code == 200, done.text
+        assert done.headers["content-type"] == "application/json"
+        assert done.json()["signature_value"]
+
+
+def test_the_command_serves_on_a_free_port(tmp_path: Path) -> None:
+    command = Path(sys.executable).with_name("marksign-mock")
+    secret = "socket-test-access-token"
+    log = (tmp_path / "stderr.log").open("w+", encoding="utf-8")
+    process = subprocess.Popen(
+        [str(command), "--port", "0", "--answer-delay", "0", "--access-token", secret],
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=_lines, args=(process.stdout, lines), daemon=True).start()
+        base_url = _wait_for_url(lines, process)
+        assert base_url.startswith("http://127.0.0.1:")
+        assert httpx.get(f"{base_url}/_mock/certificate.pem").status_code == 200
+        _sign(base_url, secret)
+    finally:
+        process.send_signal(signal.SIGINT)  # what Ctrl+C does
+        try:
+            process.wait(timeout=15)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
+    assert process.returncode == 0
+    log.seek(0)
+    logged = log.read()
+    log.close()
+    assert "POST /en/smartid/sign/hash.json 200" in logged
+    assert secret not in logged
+
+
+def test_the_plugin_serves_a_simulator_per_test(marksign_mock_server: BackgroundServer) -> None:
+    assert marksign_mock_server.base_url.startswith("http://127.0.0.1:")
+    _sign(marksign_mock_server.base_url, next(iter(marksign_mock_server.app.config.access_tokens)))
+    assert len(marksign_mock_server.store) == 1
+    assert marksign_mock_server.reset() == 1
+    assert len(marksign_mock_server.store) == 0
