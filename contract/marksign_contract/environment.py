@@ -1,0 +1,23 @@
+"""What the runner (cli.py) and the Schemathesis hooks (hooks.py) share.
+
+The hooks run inside the `schemathesis run` subprocess; the runner tells them what to do
+through these environment variables. Kept apart from hooks.py so that the runner does not
+import Schemathesis (nor register its hooks) in its own process.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+ACCESS_TOKEN_ENV: Final = "MARKSIGN_CONTRACT_ACCESS_TOKEN"  # noqa: S105 -- a variable name
+MAX_REQUESTS_ENV: Final = "MARKSIGN_CONTRACT_MAX_REQUESTS"
+REQUEST_COUNT_FILE_ENV: Final = "MARKSIGN_CONTRACT_REQUEST_COUNT_FILE"
+
+# The access token of Mark Sign's documentation samples; not a secret. The simulator
+# accepts it unless told otherwise.
+DOCS_ACCESS_TOKEN: Final = "52900c96-3f60-5307-3719-5948f0191da6"  # noqa: S105
+ACCESS_TOKEN_MAX_LENGTH: Final = 256  # components/schemas/AccessToken in openapi.yaml
+
+
+def is_schema_valid_access_token(value: object) -> bool:
+    return isinstance(value, str) and 1 <= len(value) <= ACCESS_TOKEN_MAX_LENGTH

@@ -1,0 +1,229 @@
+"""Schemathesis hooks of the contract suite; `hooks` in schemathesis.toml loads this module.
+
+The access token. The server accepts one token, but Schemathesis generates a random one for
+every request. Before each call, a body's `access_token` that is schema-valid (a string of
+1 to 256 characters) becomes `TOKEN_STAND_IN`; a deliberately invalid one (missing, empty,
+too long, not a string) stays as generated, so negative testing still reaches it. The real
+token replaces the stand-in only in the bytes that go on the wire (a `requests` auth hook),
+and the stand-in is put back on the recorded request as soon as the answer (or a network
+error) comes back. JUnit, HAR, the JSON report and Schemathesis's cache therefore only ever
+see the stand-in (curl lines not even that: sanitisation filters `access_token`). The token
+comes from `ACCESS_TOKEN_ENV`, else it is the docs' sample token, which the simulator
+accepts by default. Loading schemathesis.toml registers these hooks for the whole process.
+
+The request budget. With `MAX_REQUESTS_ENV` set, the hook refuses to send more than that many
+requests: the one over the budget stops the run (as Ctrl+C would) before anything is sent.
+With `REQUEST_COUNT_FILE_ENV` set, the number sent is written to that file at exit.
+
+Two checks of our own hold the status call to its token. The built-in checks accept any
+documented, schema-valid answer, so they see nothing wrong in a 200 for a token nobody
+issued, nor in a 404 for the session just started; `ensure_resource_availability` would
+catch the latter, but only for URLs nested under the creating one, which ours are not
+(`/smartid/sign/hash.json` then `/smartid/sign/hash/status/{token}.json`).
+
+- `unknown_session_not_found`: a token that no initialize answer has carried does not
+  answer 200 (the contract: 404 with error_code 40402). Every token an initialize answer
+  carries is remembered: Schemathesis reuses values from earlier answers in later cases;
+- `issued_session_found`: a token that initialize issued earlier in the same stateful
+  scenario (so: on the same server, moments ago) does not answer 40402.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import requests
+import schemathesis
+from requests.auth import AuthBase
+
+from .environment import (
+    ACCESS_TOKEN_ENV,
+    DOCS_ACCESS_TOKEN,
+    MAX_REQUESTS_ENV,
+    REQUEST_COUNT_FILE_ENV,
+    is_schema_valid_access_token,
+)
+
+# What requests carry until they are sent, and all that reports show.
+TOKEN_STAND_IN = "access-token-added-when-sent"  # noqa: S105
+
+STATUS_OPERATION_IDS = frozenset({"getHashSigningStatus", "getHashSigningStatusEn"})
+
+_STAND_IN_JSON = json.dumps(TOKEN_STAND_IN).encode()
+_SHOWN = "_marksign_contract_shown"  # attribute of a PreparedRequest: its body before the token
+
+
+class RequestBudgetExhausted(KeyboardInterrupt):
+    """The request budget is spent: stop the run the way Ctrl+C does, reports included."""
+
+
+class _RequestBudget:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.sent = 0
+
+    def take(self) -> None:
+        limit = os.environ.get(MAX_REQUESTS_ENV)
+        with self._lock:
+            if limit is not None and self.sent >= int(limit):
+                raise RequestBudgetExhausted(f"the request budget of {limit} is spent")
+            self.sent += 1
+
+
+_budget = _RequestBudget()
+
+
+class _IssuedTokens:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tokens: set[str] = set()
+
+    def add(self, token: str) -> None:
+        with self._lock:
+            self._tokens.add(token)
+
+    def __contains__(self, token: object) -> bool:
+        with self._lock:
+            return token in self._tokens
+
+
+_issued = _IssuedTokens()
+
+
+def _write_request_count() -> None:
+    path = os.environ.get(REQUEST_COUNT_FILE_ENV)
+    if path:
+        Path(path).write_text(f"{_budget.sent}\n", encoding="utf-8")
+
+
+atexit.register(_write_request_count)
+
+
+class _AddAccessToken(AuthBase):
+    """Swap the stand-in for the real token in the bytes sent; restore it once answered."""
+
+    def __init__(self, token: str) -> None:
+        self._token_json = json.dumps(token).encode()
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        body = request.body
+        if isinstance(body, str):
+            body = body.encode()
+        if not isinstance(body, bytes) or _STAND_IN_JSON not in body:
+            return request
+        setattr(request, _SHOWN, (request.body, request.headers.get("Content-Length")))
+        sent = body.replace(_STAND_IN_JSON, self._token_json)
+        request.body = sent
+        request.headers["Content-Length"] = str(len(sent))
+        request.register_hook("response", _restore_on_response)
+        return request
+
+
+def _restore(request: requests.PreparedRequest) -> None:
+    shown = getattr(request, _SHOWN, None)
+    if shown is None:
+        return
+    body, length = shown
+    request.body = body
+    if length is not None:
+        request.headers["Content-Length"] = length
+    delattr(request, _SHOWN)
+
+
+def _restore_on_response(response: requests.Response, **_: Any) -> requests.Response:
+    _restore(response.request)
+    return response
+
+
+@schemathesis.hook
+def before_call(
+    context: schemathesis.HookContext, case: schemathesis.Case[Any], kwargs: dict[str, Any]
+) -> None:
+    _budget.take()
+    body = case.body
+    if isinstance(body, dict) and is_schema_valid_access_token(body.get("access_token")):
+        body["access_token"] = TOKEN_STAND_IN
+        token = os.environ.get(ACCESS_TOKEN_ENV) or DOCS_ACCESS_TOKEN
+        kwargs["auth"] = _AddAccessToken(token)
+
+
+@schemathesis.hook
+def after_call(
+    context: schemathesis.HookContext, case: schemathesis.Case[Any], response: schemathesis.Response
+) -> None:
+    if response.status_code == 200 and not _is_status_call(case):
+        token = _json_field(response, "token")
+        if isinstance(token, str):
+            _issued.add(token)
+
+
+@schemathesis.hook
+def after_network_error(
+    context: schemathesis.HookContext,
+    case: schemathesis.Case[Any],
+    request: requests.PreparedRequest,
+) -> None:
+    # No answer, so no response hook ran: take the token out before the request is recorded.
+    _restore(request)
+
+
+@schemathesis.check
+def unknown_session_not_found(
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case[Any]
+) -> bool | None:
+    if response.status_code != 200 or not _is_status_call(case):
+        return None
+    token = case.path_parameters.get("token")
+    if token in _issued or _issued_earlier(ctx, case, token):
+        return None
+    raise AssertionError(
+        f"The status call answered {response.status_code} for the session token {token!r}, "
+        "which no initialize answer carried; an unknown token must answer 404 with error_code "
+        "40402."
+    )
+
+
+@schemathesis.check
+def issued_session_found(
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case[Any]
+) -> bool | None:
+    if response.status_code != 404 or not _is_status_call(case):
+        return None
+    token = case.path_parameters.get("token")
+    if _json_field(response, "error_code") != 40402 or not _issued_earlier(ctx, case, token):
+        return None
+    raise AssertionError(
+        f"The status call answered 404 (40402, session not found) for the session token "
+        f"{token!r}, which initialize issued earlier in this scenario."
+    )
+
+
+def _is_status_call(case: schemathesis.Case[Any]) -> bool:
+    operation = case.operation
+    return operation.schema.get_operation_id(operation) in STATUS_OPERATION_IDS
+
+
+def _issued_earlier(
+    ctx: schemathesis.CheckContext, case: schemathesis.Case[Any], token: object
+) -> bool:
+    """Whether an earlier answer of this scenario (a stateful chain) issued `token`."""
+    ancestor = ctx.internals.find_parent(case_id=case.id)
+    while ancestor is not None:
+        answer = ctx.internals.find_response(case_id=ancestor.id)
+        if answer is not None and _json_field(answer, "token") == token:
+            return True
+        ancestor = ctx.internals.find_parent(case_id=ancestor.id)
+    return False
+
+
+def _json_field(response: schemathesis.Response, name: str) -> object:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body.get(name) if isinstance(body, dict) else None

@@ -1,0 +1,363 @@
+"""The rails of `marksign-contract` (make contract): each one, tried.
+
+- A non-loopback target is refused unless the person opts in, before any DNS lookup or
+  connection (tried in process with the network patched shut, and as a subprocess in a
+  network namespace of its own).
+- Against a non-loopback target only the status operations run, unless --enable-initialize.
+- The request count and rate are bounded, with production-friendly defaults.
+- The access token comes from $ACCESS_TOKEN only and reaches neither the output nor the
+  reports.
+
+No test sends anything anywhere but 127.0.0.1: "remote" targets are either refused or a local
+simulator that the test makes the runner take for a remote one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, NoReturn
+
+import pytest
+import requests
+from marksign_contract import cli, environment, hooks
+from marksign_contract.environment import DOCS_ACCESS_TOKEN
+from marksign_contract.simulator import SimulatorProcess, console_script
+from marksign_contract.target import ALLOW_REMOTE_ENV, Target, UsageError, is_loopback_host
+from schemathesis import HookContext
+
+pytest_plugins = [
+    "tests.contract.plugins.tally",
+    "tests.contract.plugins.targets",
+]
+
+PRODUCTION = "https://api.marksign.eu"
+STATUS_PATH_PART = "/smartid/sign/hash/status/"
+
+
+class NetworkUsed(AssertionError):
+    pass
+
+
+@pytest.fixture
+def network_shut(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every way in process to resolve a name or open a connection fails the test."""
+    attempts: list[str] = []
+
+    def refuse(name: str) -> Any:
+        def attempt(*args: Any, **kwargs: Any) -> NoReturn:
+            attempts.append(f"{name}{args!r}")
+            raise NetworkUsed(f"{name} called with {args!r}")
+
+        return attempt
+
+    for name in ("getaddrinfo", "gethostbyname", "gethostbyname_ex", "create_connection"):
+        monkeypatch.setattr(socket, name, refuse(f"socket.{name}"))
+    monkeypatch.setattr(socket.socket, "connect", refuse("socket.connect"))
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse("socket.connect_ex"))
+    monkeypatch.setattr(subprocess, "Popen", refuse("subprocess.Popen"))
+    return attempts
+
+
+@pytest.fixture
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (cli.ACCESS_TOKEN_ENV, ALLOW_REMOTE_ENV):
+        monkeypatch.delenv(name, raising=False)
+
+
+# -- refusal -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "host", ["localhost", "LOCALHOST", "127.0.0.1", "127.8.9.10", "::1"], ids=str
+)
+def test_loopback_hosts(host: str) -> None:
+    assert is_loopback_host(host)
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "api.marksign.eu",
+        "localhost.example.com",  # a name is never resolved, whatever it looks like
+        "127.0.0.1.nip.io",
+        "10.0.0.1",
+        "0.0.0.0",
+        "::ffff:127.0.0.1",
+    ],
+    ids=str,
+)
+def test_other_hosts_are_remote(host: str) -> None:
+    assert not is_loopback_host(host)
+
+
+@pytest.mark.usefixtures("clean_environment")
+def test_production_is_refused_before_any_traffic(
+    network_shut: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["--base-url", PRODUCTION]) == cli.EXIT_USAGE
+    assert network_shut == []
+    err = capsys.readouterr().err
+    assert "Refusing to test https://api.marksign.eu" in err
+    assert "--allow-remote" in err
+    assert ALLOW_REMOTE_ENV in err
+
+
+@pytest.mark.usefixtures("clean_environment")
+def test_opting_in_without_a_token_is_still_refused(
+    network_shut: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(ALLOW_REMOTE_ENV, "1")
+    assert cli.main(["--base-url", PRODUCTION, "--enable-initialize"]) == cli.EXIT_USAGE
+    assert network_shut == []
+    assert "Set ACCESS_TOKEN" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://127.0.0.1",
+        "127.0.0.1:8000",
+        "http://",
+        "http://127.0.0.1:port",
+        "http://u:p@localhost",
+    ],
+)
+@pytest.mark.usefixtures("clean_environment")
+def test_malformed_urls_are_usage_errors(url: str, network_shut: list[str]) -> None:
+    assert cli.main(["--base-url", url]) == cli.EXIT_USAGE
+    assert network_shut == []
+
+
+def test_there_is_no_token_option(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["--access-token", "secret"])
+    assert exited.value.code == cli.EXIT_USAGE
+    assert "secret" not in capsys.readouterr().out
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare(1)")
+def test_refusal_in_a_network_namespace_without_network(tmp_path: Path) -> None:
+    """The console script itself, where no packet could leave even if it tried."""
+    if subprocess.run(["unshare", "--net", "true"], check=False).returncode != 0:
+        pytest.skip("cannot create a network namespace here (needs root or user namespaces)")
+    env = {k: v for k, v in os.environ.items() if k not in (cli.ACCESS_TOKEN_ENV, ALLOW_REMOTE_ENV)}
+    result = subprocess.run(
+        ["unshare", "--net", str(console_script("marksign-contract")), "--base-url", PRODUCTION],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == cli.EXIT_USAGE, result
+    assert "Refusing to test https://api.marksign.eu" in result.stderr
+    assert "--allow-remote" in result.stderr
+    assert not (tmp_path / "reports").exists()  # refused before it started anything
+
+
+# -- plans: which operations, which bounds -------------------------------------------------
+
+
+def plan(*argv: str, environ: dict[str, str] | None = None) -> cli.Plan:
+    return cli.make_plan(cli._parser().parse_args(list(argv)), environ or {})
+
+
+def test_remote_targets_run_status_operations_only_unless_asked() -> None:
+    remote = {cli.ACCESS_TOKEN_ENV: "token", ALLOW_REMOTE_ENV: "1"}
+    status_only = plan("--base-url", PRODUCTION, environ=remote)
+    assert status_only.operation_ids == cli.STATUS_OPERATIONS
+    command = cli.schemathesis_command(status_only, PRODUCTION)
+    included = [command[i + 1] for i, arg in enumerate(command) if arg == "--include-operation-id"]
+    assert included == ["getHashSigningStatus", "getHashSigningStatusEn"]
+    everything = plan("--base-url", PRODUCTION, "--enable-initialize", environ=remote)
+    assert everything.operation_ids is None
+    assert "--include-operation-id" not in cli.schemathesis_command(everything, PRODUCTION)
+
+
+def test_loopback_targets_run_every_operation() -> None:
+    assert plan("--base-url", "http://127.0.0.1:8000").operation_ids is None
+
+
+def test_servers_get_bounded_by_default() -> None:
+    remote = {cli.ACCESS_TOKEN_ENV: "token", ALLOW_REMOTE_ENV: "1"}
+    bounds = plan("--base-url", PRODUCTION, environ=remote).bounds
+    assert (bounds.max_requests, bounds.rate_limit, bounds.workers) == (200, "5/s", 1)
+    command = cli.schemathesis_command(plan("--base-url", PRODUCTION, environ=remote), PRODUCTION)
+    assert command[command.index("--rate-limit") + 1] == "5/s"
+    local = plan("--base-url", "http://localhost:8000").bounds
+    assert (local.max_requests, local.rate_limit) == (200, "5/s")
+    embedded = plan().bounds
+    assert (embedded.max_requests, embedded.rate_limit) == (None, None)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--max-requests", "2"],
+        ["--max-requests", "0"],
+        ["--rate-limit", "5/x"],
+        ["--rate-limit", "0/s"],
+    ],
+)
+def test_bounds_are_checked(argv: list[str]) -> None:
+    with pytest.raises((UsageError, SystemExit)):
+        plan("--base-url", "http://127.0.0.1:8000", *argv)
+
+
+def test_the_token_comes_from_the_environment_only() -> None:
+    local = plan("--base-url", "http://127.0.0.1:8000", environ={cli.ACCESS_TOKEN_ENV: "abc"})
+    assert local.access_token == "abc"
+    assert "abc" not in " ".join(cli.schemathesis_command(local, "http://127.0.0.1:8000"))
+    assert plan("--base-url", "http://127.0.0.1:8000").access_token == DOCS_ACCESS_TOKEN
+    with pytest.raises(UsageError):
+        plan("--base-url", "http://127.0.0.1:8000", environ={cli.ACCESS_TOKEN_ENV: "x" * 257})
+
+
+# -- runs against a local simulator --------------------------------------------------------
+
+
+def har_entries(report_dir: Path) -> list[dict[str, Any]]:
+    har = json.loads((report_dir / cli.REPORT_FILES["har"]).read_text(encoding="utf-8"))
+    entries: list[dict[str, Any]] = har["log"]["entries"]
+    return entries
+
+
+@pytest.fixture
+def taken_for_remote(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The runner takes the (local) target for a remote one: its rails for servers apply."""
+
+    def parse_target(base_url: str) -> Target:
+        return Target(base_url=base_url.rstrip("/"), host="remote.invalid", is_loopback=False)
+
+    monkeypatch.setattr(cli, "parse_target", parse_target)
+    monkeypatch.setenv(cli.ACCESS_TOKEN_ENV, DOCS_ACCESS_TOKEN)
+    monkeypatch.delenv(ALLOW_REMOTE_ENV, raising=False)
+
+
+@pytest.mark.slow
+@pytest.mark.socket
+@pytest.mark.usefixtures("taken_for_remote")
+def test_initialize_is_not_sent_to_a_remote_target(
+    simulator_process: SimulatorProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base_url = simulator_process.base_url
+    argv = ["--base-url", base_url, "--max-examples", "3", "--report-dir", str(tmp_path)]
+    assert cli.main(argv) == cli.EXIT_USAGE  # refused without the opt-in
+    argv += ["--allow-remote", "--rate-limit", "1000/s"]
+    assert cli.main(argv) == cli.EXIT_PASS, capsys.readouterr().out
+    urls = [entry["request"]["url"] for entry in har_entries(tmp_path)]
+    assert urls
+    assert all(STATUS_PATH_PART in url for url in urls), urls
+
+
+@pytest.mark.slow
+@pytest.mark.socket
+def test_requests_are_bounded_in_number_and_rate(
+    simulator_process: SimulatorProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    max_requests, per_second = 12, 4
+    argv = ["--base-url", simulator_process.base_url, "--report-dir", str(tmp_path)]
+    argv += ["--max-requests", str(max_requests), "--rate-limit", f"{per_second}/s"]
+    assert cli.main(argv) == cli.EXIT_PASS
+    out = capsys.readouterr().out
+    assert f"stopped at the request limit ({max_requests})" in out
+    entries = har_entries(tmp_path)
+    assert len(entries) + cli.PROBE_REQUESTS == max_requests  # the probes bypass the HAR
+    # The HAR stamps an entry when it is recorded, after the answer: its start is `time` earlier.
+    started = sorted(
+        datetime.fromisoformat(e["startedDateTime"]).timestamp() - e["time"] / 1000 for e in entries
+    )
+    # At most `per_second` in any one-second window (give or take the clock's jitter).
+    spans = [later - first for first, later in zip(started, started[per_second:], strict=False)]
+    assert spans, started
+    assert min(spans) > 0.9, started
+
+
+@pytest.fixture
+def secret_token() -> str:
+    return "secret-" + secrets.token_hex(16)
+
+
+@pytest.fixture
+def simulator_with_secret(secret_token: str, tmp_path: Path) -> Iterator[SimulatorProcess]:
+    with SimulatorProcess(access_token=secret_token) as process:
+        yield process
+
+
+@pytest.mark.slow
+@pytest.mark.socket
+def test_the_token_reaches_neither_output_nor_reports(
+    simulator_with_secret: SimulatorProcess, secret_token: str, tmp_path: Path
+) -> None:
+    """A real run: the simulator accepts only the secret, so every valid request carried it."""
+    report_dir = tmp_path / "reports"
+    result = subprocess.run(
+        [
+            str(console_script("marksign-contract")),
+            *("--base-url", simulator_with_secret.base_url),
+            *("--max-examples", "3", "--rate-limit", "1000/s", "--max-requests", "400"),
+            *("--report-dir", str(report_dir)),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, cli.ACCESS_TOKEN_ENV: secret_token},
+        cwd=tmp_path,
+        timeout=300,
+        check=False,
+    )
+    # Passing means the simulator accepted the schema-valid requests: the token was sent.
+    assert result.returncode == cli.EXIT_PASS, result.stdout + result.stderr
+    for output in (result.stdout, result.stderr):
+        assert secret_token not in output
+    reports = sorted(p for p in report_dir.rglob("*") if p.is_file())
+    assert {p.name for p in reports} >= set(cli.REPORT_FILES.values())
+    for path in reports:
+        assert secret_token not in path.read_text(encoding="utf-8", errors="replace"), path
+    # The HAR records request bodies, so the check above could have failed: it shows the
+    # stand-in where the token went.
+    assert "access-token-added-when-sent" in (report_dir / cli.REPORT_FILES["har"]).read_text()
+
+
+def test_a_leaked_token_is_scrubbed_from_reports(tmp_path: Path) -> None:
+    """The last line of defence, should a server echo the token back."""
+    (tmp_path / "report.json").write_text(json.dumps({"body": 'say "s3\\cr3t"'}))
+    (tmp_path / "junit.xml").write_text("<ok/>")
+    leaked = cli._scrub_reports(tmp_path, cli._secret_forms('s3\\cr3t"'))
+    assert leaked == [tmp_path / "report.json"]
+    assert "s3" not in (tmp_path / "report.json").read_text()
+
+
+def test_a_request_that_got_no_answer_gives_the_token_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without an answer no response hook runs; `after_network_error` puts the stand-in back."""
+    monkeypatch.setenv(environment.ACCESS_TOKEN_ENV, "s3cret")
+    case: Any = SimpleNamespace(body={"access_token": "anything valid", "hash": "ab"})
+    kwargs: dict[str, Any] = {}
+    hooks.before_call(HookContext(), case, kwargs)
+    assert case.body["access_token"] == hooks.TOKEN_STAND_IN
+    request = requests.Request("POST", "http://127.0.0.1:9/", json=case.body).prepare()
+    kwargs["auth"](request)  # what `requests` does just before sending
+    assert isinstance(request.body, bytes)
+    assert b'"s3cret"' in request.body
+    hooks.after_network_error(HookContext(), case, request)
+    assert isinstance(request.body, bytes)
+    assert b"s3cret" not in request.body
+    assert request.headers["Content-Length"] == str(len(request.body))
+
+
+def test_invalid_access_tokens_stay_as_generated() -> None:
+    for invalid in ("", "x" * 257, 42, None):
+        case: Any = SimpleNamespace(body={"access_token": invalid})
+        kwargs: dict[str, Any] = {}
+        hooks.before_call(HookContext(), case, kwargs)
+        assert case.body == {"access_token": invalid}
+        assert "auth" not in kwargs
