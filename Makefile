@@ -14,7 +14,7 @@ help:
 	@echo "make check-generated  fail if generated_client/ differs from a fresh generation"
 	@echo "make mock             run the simulator on http://127.0.0.1:8000"
 	@echo "make contract         contract-test the embedded simulator, or BASE_URL=... ACCESS_TOKEN=..."
-	@echo "make bench            benchmarks: simulator vs Prism, long-poll capacity, client overhead"
+	@echo "make bench            benchmarks vs Prism, long polls, client overhead (BENCH_ARGS=--quick)"
 
 $(STAMP): pyproject.toml constraints.txt generated_client/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,4 +57,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .tools reports .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .tools reports bench/results .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,221 @@
+"""``python -m bench``: run the benchmarks, print one table, keep the results."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import shlex
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from bench import machine
+from bench.settings import EXTRA_SECTIONS, SECTIONS, Settings
+from bench.table import Row, render
+from bench.tools import (
+    cpu_split,
+    ensure_prism,
+    ensure_wrk,
+    log,
+    results_dir,
+    set_results_dir,
+)
+
+
+def _numbers(text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of numbers: {text!r}") from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"give positive numbers: {text!r}")
+    return values
+
+
+def _sections(text: str) -> tuple[str, ...]:
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    known = SECTIONS + EXTRA_SECTIONS
+    unknown = [name for name in names if name not in known]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"sections are {', '.join(known)}; not {unknown}")
+    return names
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=(
+            "Benchmarks of the contract kit: simulator vs Stoplight Prism, long-poll "
+            "capacity, generated client vs raw httpx, workflow speed. Prints one table."
+        ),
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="short runs: 1 s, 1 round, 1,000 long polls"
+    )
+    parser.add_argument(
+        "--sections",
+        type=_sections,
+        help=(
+            f"comma-separated, from {','.join(SECTIONS + EXTRA_SECTIONS)} "
+            f"(default: {','.join(SECTIONS)})"
+        ),
+    )
+    parser.add_argument(
+        "--workflow", action="store_true", help="also time `make test` (slow; off by default)"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="add the profile section (py-spy, after the rest)"
+    )
+    parser.add_argument("--duration", type=float, help="seconds per load run (5; quick 1)")
+    parser.add_argument(
+        "--warmup", type=float, help="seconds of warm-up per server and request (2; quick 1)"
+    )
+    parser.add_argument("--rounds", type=int, help="rounds per figure (3; quick 1)")
+    parser.add_argument("--connections", type=_numbers, help="e.g. 1,50,200 (the default)")
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        help="seconds to wait for other work to stop before each run (30; quick 5; 0: never)",
+    )
+    parser.add_argument("--no-prism", action="store_true", help="measure ours only")
+    parser.add_argument(
+        "--load-generator",
+        choices=["auto", "wrk", "python"],
+        default="auto",
+        help="wrk if installed (auto), or the asyncio fallback",
+    )
+    parser.add_argument("--longpoll-n", type=int, help="concurrent long polls (10000; quick 1000)")
+    parser.add_argument("--answer-delay", type=float, help="long-poll answer delay (30; quick 8)")
+    parser.add_argument("--client-calls", type=int, help="calls per client round (500)")
+    parser.add_argument("--client-rounds", type=int, help="client rounds (7; quick 3)")
+    parser.add_argument(
+        "--results-dir", type=Path, help="where results and server logs go (bench/results/)"
+    )
+    return parser
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    settings = Settings.quick() if args.quick else Settings()
+    overrides = {
+        "sections": args.sections,
+        "duration": args.duration,
+        "warmup": args.warmup,
+        "quiet_wait": args.quiet_wait,
+        "rounds": args.rounds,
+        "connections": args.connections,
+        "longpoll_sessions": args.longpoll_n,
+        "longpoll_answer_delay": args.answer_delay,
+        "client_calls": args.client_calls,
+        "client_rounds": args.client_rounds,
+    }
+    settings = replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+    if args.profile and "profile" not in settings.sections:
+        settings = replace(settings, sections=(*settings.sections, "profile"))
+    return replace(
+        settings,
+        prism=not args.no_prism,
+        load_generator=args.load_generator,
+        make_test=args.workflow,
+    )
+
+
+def run(settings: Settings) -> tuple[list[Row], list[str], list[str], bool]:
+    """Run the chosen sections; returns rows, notes, profile lines and whether all ran."""
+    server_cpus, load_cpus = cpu_split()
+    os.sched_setaffinity(0, load_cpus)  # the load generator and its children
+    wrk = None
+    if {"throughput", "profile"} & set(settings.sections) and settings.load_generator != "python":
+        wrk = ensure_wrk()
+        if wrk is None and settings.load_generator == "wrk":
+            raise SystemExit("wrk is not installed and could not be installed")
+    prism = None
+    if "throughput" in settings.sections and settings.prism:
+        prism = ensure_prism()
+
+    rows: list[Row] = []
+    notes: list[str] = []
+    profile_lines: list[str] = []
+    complete = True
+    for section in settings.sections:
+        log(f"section {section}")
+        try:
+            if section == "throughput":
+                from bench import throughput
+
+                new_rows, new_notes = throughput.measure(settings, wrk, prism, server_cpus)
+            elif section == "longpoll":
+                from bench import longpoll
+
+                new_rows, new_notes = longpoll.measure(settings, server_cpus)
+            elif section == "client":
+                from bench import client_overhead
+
+                new_rows, new_notes = client_overhead.measure(settings, server_cpus)
+            elif section == "profile":
+                from bench import profile
+
+                profile_lines += profile.measure(settings, wrk, server_cpus)
+                new_rows, new_notes = [], []
+            else:
+                from bench import workflow
+
+                new_rows, new_notes = workflow.measure(settings)
+        except Exception as error:  # report the rest; the exit code says it failed
+            traceback.print_exc()
+            complete = False
+            new_rows = [Row(section, "FAILED", "", f"{type(error).__name__}: {error}"[:120])]
+            new_notes = []
+        rows += new_rows
+        notes += new_notes
+    return rows, notes, profile_lines, complete
+
+
+def report(
+    rows: Sequence[Row], notes: Sequence[str], profile_lines: Sequence[str], command: str
+) -> str:
+    facts = machine.describe()
+    out = [
+        f"$ {command}",
+        "machine: " + "; ".join(f"{key} {value}" for key, value in facts.items()),
+        "",
+        render(rows),
+        "",
+        *(f"- {note}" for note in notes),
+    ]
+    if profile_lines:
+        out += ["", *profile_lines]
+    return "\n".join(out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.results_dir is not None:
+        set_results_dir(args.results_dir.resolve())
+    settings = settings_from(args)
+    command = shlex.join(["python", "-m", "bench", *(sys.argv[1:] if argv is None else argv)])
+    started = time.monotonic()
+    rows, notes, profile_lines, complete = run(settings)
+    notes = [*notes, f"total wall time {time.monotonic() - started:.0f} s"]
+    text = report(rows, notes, profile_lines, command)
+    print(text, flush=True)
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+    (results_dir() / f"bench-{stamp}.txt").write_text(text + "\n")
+    (results_dir() / "latest.txt").write_text(text + "\n")
+    data = {
+        "command": command,
+        "machine": machine.describe(),
+        "settings": {k: getattr(settings, k) for k in settings.__dataclass_fields__},
+        "rows": [row.as_json() for row in rows],
+        "notes": notes,
+        "profile": profile_lines,
+    }
+    (results_dir() / f"bench-{stamp}.json").write_text(
+        json.dumps(data, indent=2, default=str) + "\n"
+    )
+    log(f"results in {results_dir() / f'bench-{stamp}'}.txt and .json")
+    return 0 if complete else 1

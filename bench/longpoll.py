@@ -1,0 +1,324 @@
+"""Long-poll capacity: N status calls held at once by one simulator process.
+
+N sessions are started (a demo identity that signs), then N connections each send the
+status call of their own session and wait. The simulated person answers every session
+``answer_delay`` seconds after it started, long enough for all the polls to be in place
+first; meanwhile the rate of new sessions is timed with the N polls waiting. Every answer is
+checked against its own session: its signature must verify with the simulator's certificate
+over that session's hash.
+
+Two variants, each with a fresh simulator: distinct hashes (one RSA signature per released
+poll: the realistic case, bound by RSA) and one shared hash (signed once: the release
+measures the waking of the polls alone).
+
+The connections are raw asyncio streams with a hand-written HTTP/1.1 request (lighter than
+httpx at 10,000 connections), and both this process and the server get their open-file
+limit raised to the hard limit."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import math
+import time
+from dataclasses import dataclass
+
+import httpx
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
+
+from bench import quiet
+from bench.load import percentile
+from bench.ours import (
+    INITIALIZE_PATH,
+    STATUS_BODY,
+    describe,
+    hash_of,
+    initialize_body,
+    mock_command,
+    status_path,
+)
+from bench.rawhttp import Connection, post_request, read_response
+from bench.servers import Server, free_port, run_server
+from bench.settings import Settings
+from bench.table import Measure, Row
+from bench.tools import log, raise_fd_limit
+
+SECTION = "long-poll capacity (one simulator process)"
+CREATE_WORKERS = 64  # keep-alive connections that start the sessions
+CONNECT_AT_ONCE = 256  # polls connecting at the same time (below the listen backlog)
+FD_MARGIN = 200  # descriptors kept free for everything else
+REQUEST_TIMEOUT = 30.0
+RATE_SECONDS = 2.0  # how long session starts are timed while the polls wait
+# After its answer moment a poll may still wait for the RSA signatures queued before its own.
+RELEASE_TIMEOUT = 600.0
+
+
+@dataclass
+class Poll:
+    token: str
+    hash_hex: str
+    answer_at: float  # when the person answers, on this process's monotonic clock
+    placed_at: float = math.nan  # when the status request was sent
+    answered_at: float = math.nan
+    status: int = 0
+    body: bytes = b""
+    error: str = ""
+
+
+async def _create_sessions(
+    port: int, count: int, answer_delay: float, shared_hash: bool
+) -> list[Poll]:
+    polls: list[Poll | None] = [None] * count
+    next_index = 0
+
+    async def worker() -> None:
+        nonlocal next_index
+        connection = await Connection.open(port)
+        try:
+            while next_index < count:
+                index = next_index
+                next_index += 1
+                hash_hex = hash_of(0 if shared_hash else index)
+                request = post_request(port, INITIALIZE_PATH, initialize_body(hash_hex))
+                sent = time.monotonic()
+                status, body = await asyncio.wait_for(connection.exchange(request), REQUEST_TIMEOUT)
+                if status != 200:
+                    raise RuntimeError(f"initialize answered {status}: {body[:200]!r}")
+                token = json.loads(body)["token"]
+                # The session starts between sending and answering: take the earlier end, so
+                # release latencies are never understated.
+                polls[index] = Poll(token, hash_hex, sent + answer_delay)
+        finally:
+            await connection.close()
+
+    await asyncio.gather(*(worker() for _ in range(min(CREATE_WORKERS, count))))
+    return [poll for poll in polls if poll is not None]
+
+
+async def _hold(port: int, poll: Poll, gate: asyncio.Semaphore, deadline: float) -> None:
+    request = post_request(port, status_path(poll.token), STATUS_BODY)
+    connection = None
+    try:
+        async with gate:
+            connection = await asyncio.wait_for(Connection.open(port), REQUEST_TIMEOUT)
+            await asyncio.wait_for(connection.send(request), REQUEST_TIMEOUT)
+            poll.placed_at = time.monotonic()
+        remaining = max(1.0, deadline - time.monotonic())
+        poll.status, poll.body = await asyncio.wait_for(read_response(connection.reader), remaining)
+        poll.answered_at = time.monotonic()
+    except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError) as error:
+        poll.error = type(error).__name__
+    finally:
+        if connection is not None:
+            await connection.close()
+
+
+async def _start_rate(port: int, seconds: float) -> float:
+    """Sessions started per second by CREATE_WORKERS connections for ``seconds``."""
+    deadline = time.monotonic() + seconds
+    started = 0
+    request = post_request(port, INITIALIZE_PATH, initialize_body(hash_of(0)))
+
+    async def worker() -> None:
+        nonlocal started
+        connection = await Connection.open(port)
+        try:
+            while time.monotonic() < deadline:
+                status, _ = await asyncio.wait_for(connection.exchange(request), REQUEST_TIMEOUT)
+                started += status == 200
+        finally:
+            await connection.close()
+
+    began = time.monotonic()
+    await asyncio.gather(*(worker() for _ in range(CREATE_WORKERS)))
+    return started / (time.monotonic() - began)
+
+
+@dataclass
+class Run:
+    polls: list[Poll]
+    create_seconds: float
+    sessions_mb: float | None  # the simulator's RSS once the sessions exist, before the polls
+    held_mb: float | None  # its RSS with every poll held, before the first answer
+    # Sessions started per second while every poll is held (nan: no time left to measure).
+    rate_while_held: float = math.nan
+
+
+async def _run_polls(server: Server, count: int, answer_delay: float, shared_hash: bool) -> Run:
+    started = time.monotonic()
+    polls = await _create_sessions(server.port, count, answer_delay, shared_hash)
+    create_seconds = time.monotonic() - started
+    sessions_mb = server.memory_mb("VmRSS")
+    log(f"long poll: {len(polls)} sessions started in {create_seconds:.1f} s; placing the polls")
+    gate = asyncio.Semaphore(CONNECT_AT_ONCE)
+    deadline = time.monotonic() + answer_delay + RELEASE_TIMEOUT
+    holds = [asyncio.ensure_future(_hold(server.port, poll, gate, deadline)) for poll in polls]
+    first_answer = min(poll.answer_at for poll in polls)
+    # Until shortly before the first person answers: every poll should be in place by then.
+    spare = RATE_SECONDS + 1.0
+    await asyncio.wait(holds, timeout=max(0.0, first_answer - spare - time.monotonic()))
+    held_mb = server.memory_mb("VmRSS")
+    placed = sum(1 for poll in polls if not math.isnan(poll.placed_at))
+    log(f"long poll: {placed} polls placed; starting sessions while they wait")
+    rate = math.nan
+    if placed == len(polls) and first_answer - time.monotonic() > RATE_SECONDS:
+        rate = await _start_rate(server.port, RATE_SECONDS)
+    log("long poll: waiting for the answers")
+    await asyncio.gather(*holds)
+    return Run(polls, create_seconds, sessions_mb, held_mb, rate)
+
+
+def _public_key(base_url: str) -> rsa.RSAPublicKey:
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        pem = client.get("/_mock/certificate.pem").raise_for_status().content
+    key = x509.load_pem_x509_certificate(pem).public_key()
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise TypeError("the simulator's certificate has no RSA key")
+    return key
+
+
+def _correct(poll: Poll, key: rsa.RSAPublicKey) -> bool:
+    if poll.status != 200:
+        return False
+    try:
+        signature = base64.b64decode(json.loads(poll.body)["signature_value"], validate=True)
+        key.verify(
+            signature,
+            bytes.fromhex(poll.hash_hex),
+            padding.PKCS1v15(),
+            utils.Prehashed(hashes.SHA256()),
+        )
+    except (ValueError, KeyError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+VARIANTS = {
+    # Every session signs its own hash: one RSA-4096 signature per poll, made on its release.
+    False: "distinct hashes",
+    # Every session signs the same hash: the signature is made once and the release measures
+    # the waking of the polls alone.
+    True: "one shared hash",
+}
+
+
+def measure(settings: Settings, server_cpus: set[int]) -> tuple[list[Row], list[str]]:
+    limit = raise_fd_limit()
+    count = settings.longpoll_sessions
+    notes = []
+    if count > limit - FD_MARGIN:
+        count = max(1, limit - FD_MARGIN)
+        notes.append(f"long poll: N lowered to {count} by the open-file limit ({limit})")
+    delay = settings.longpoll_answer_delay
+    rows: list[Row] = []
+    for shared_hash in (False, True):
+        port = free_port()
+        command = mock_command(port, delay, "--session-timeout", f"{delay + RELEASE_TIMEOUT:g}")
+        command += ["--log-level", "warning"]
+        name = "ours-longpoll-" + ("shared" if shared_hash else "distinct")
+        quiet.wait_for_quiet(settings.quiet_wait)
+        with run_server(name, command, port, server_cpus, raise_fds=True) as server:
+            idle_mb = server.memory_mb("VmRSS")
+            try:
+                import uvloop
+            except ImportError:
+                run = asyncio.run(_run_polls(server, count, delay, shared_hash))
+            else:
+                run = uvloop.run(_run_polls(server, count, delay, shared_hash))
+            peak_mb = server.memory_mb("VmHWM")
+            key = _public_key(server.base_url)
+        rows += _rows(VARIANTS[shared_hash], run, key, count, idle_mb, peak_mb)
+    notes.append(
+        f"long poll: {describe(command)}; RLIMIT_NOFILE raised to the hard limit ({limit}) "
+        "with resource.setrlimit in this process and in the server (before exec)"
+    )
+    return rows, notes
+
+
+def _mb(value: float | None) -> Measure | str:
+    return "n/a" if value is None else Measure.once(value)
+
+
+def _rows(
+    variant: str,
+    run: Run,
+    key: rsa.RSAPublicKey,
+    count: int,
+    idle_mb: float | None,
+    peak_mb: float | None,
+) -> list[Row]:
+    polls = run.polls
+    correct = [poll for poll in polls if _correct(poll, key)]
+    in_place = sum(1 for poll in polls if poll.placed_at < poll.answer_at)
+    errors: dict[str, int] = {}
+    for poll in polls:
+        if poll.error or poll.status != 200:
+            kind = poll.error or f"HTTP {poll.status}"
+            errors[kind] = errors.get(kind, 0) + 1
+    latencies = sorted(poll.answered_at - poll.answer_at for poll in correct)
+    last = (
+        max(poll.answered_at for poll in correct) - max(poll.answer_at for poll in polls)
+        if correct
+        else math.nan
+    )
+    log(f"long poll, {variant}: {len(correct)}/{count} correct; failures {errors or 'none'}")
+
+    def seconds(value: float) -> Measure | str:
+        return "n/a" if math.isnan(value) else Measure.once(value)
+
+    failures = ", ".join(f"{kind}: {n}" for kind, n in errors.items()) or "none"
+    section = f"{SECTION}, N={count}, {variant}"
+    return [
+        Row(section, "polls in place before their answer", "", f"{in_place}/{count}"),
+        Row(
+            section,
+            "answers carrying their own session's verified signature",
+            "",
+            f"{len(correct)}/{count}",
+            goal=f"{count}/{count}",
+        ),
+        Row(section, "failed polls by kind", "", failures),
+        Row(
+            section,
+            "sessions started per second (before the polls)",
+            "req/s",
+            Measure.once(len(polls) / run.create_seconds),
+            noisy=True,
+        ),
+        Row(
+            section,
+            "sessions started per second while the N polls wait",
+            "req/s",
+            "n/a" if math.isnan(run.rate_while_held) else Measure.once(run.rate_while_held),
+            noisy=True,
+        ),
+        Row(
+            section,
+            "answer -> its response, p50",
+            "s",
+            seconds(percentile(latencies, 0.5)),
+            noisy=True,
+        ),
+        Row(
+            section,
+            "answer -> its response, p99",
+            "s",
+            seconds(percentile(latencies, 0.99)),
+            noisy=True,
+        ),
+        Row(section, "last answer -> last response", "s", seconds(last), noisy=True),
+        Row(section, "peak RSS of the simulator (VmHWM)", "MB", _mb(peak_mb), goal="< 300 MB"),
+        Row(
+            section,
+            "RSS: idle / sessions made / polls held",
+            "MB",
+            " / ".join(
+                "n/a" if v is None else f"{v:.0f}" for v in (idle_mb, run.sessions_mb, run.held_mb)
+            )
+            + " MB",
+        ),
+    ]

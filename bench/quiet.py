@@ -1,0 +1,90 @@
+"""Other processes on the machine: wait for them to calm down, and measure what they took.
+
+A small machine shared with other work (a test suite, an editor's language server) skews
+every figure. Before each measured run we wait, for a bounded time, until the machine is
+nearly idle; during the run we measure the CPU time that neither the servers under test nor
+this process and its children (the load generator) used. A run where others took more than
+``DISTURBED`` of a CPU is counted as disturbed, and its figures are marked noisy.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.tools import log
+
+QUIET = 0.10  # CPUs busy with other work that still count as an idle machine
+DISTURBED = 0.15  # CPUs taken by other work during a run that mark it as disturbed
+MAX_WAIT = 30.0  # seconds to wait for quiet before measuring anyway
+
+
+def _machine_busy_seconds() -> float:
+    """CPU time all processes have used since boot (every CPU, idle and iowait excluded)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def _process_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_seconds() -> float:
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def wait_for_quiet(max_wait: float = MAX_WAIT) -> float:
+    """Wait (at most ``max_wait`` s) until other work uses under QUIET CPUs; return its use.
+
+    Call it while the servers under test are idle: their own background work is tiny.
+    With ``max_wait`` 0 it does not look at all.
+    """
+    if max_wait <= 0:
+        return 0.0
+    deadline = time.monotonic() + max_wait
+    while True:
+        started, busy = time.monotonic(), _machine_busy_seconds()
+        time.sleep(0.5)
+        load = (_machine_busy_seconds() - busy) / (time.monotonic() - started)
+        if load < QUIET or time.monotonic() >= deadline:
+            if load >= QUIET:
+                log(f"the machine stays busy ({load:.2f} CPUs of other work): measuring anyway")
+            return load
+
+
+@dataclass
+class Watch:
+    """CPU used by other processes while a block runs, in CPUs (seconds per second)."""
+
+    pids: tuple[int, ...]
+    others: float = 0.0
+
+    def __enter__(self) -> Watch:
+        self._wall = time.monotonic()
+        self._start = self._sample()
+        return self
+
+    def _sample(self) -> float:
+        ours = _own_seconds() + sum(_process_seconds(pid) for pid in self.pids)
+        return _machine_busy_seconds() - ours
+
+    def __exit__(self, *_: object) -> None:
+        wall = time.monotonic() - self._wall
+        self.others = max(0.0, (self._sample() - self._start) / wall) if wall > 0 else 0.0
+
+    @property
+    def disturbed(self) -> bool:
+        return self.others > DISTURBED
+
+
+def watch(pids: Iterable[int]) -> Watch:
+    return Watch(tuple(pids))

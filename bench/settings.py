@@ -1,0 +1,47 @@
+"""What one benchmark run measures, and for how long."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Run by default, in this order.
+SECTIONS = ("throughput", "longpoll", "client", "workflow")
+# Also run when named (or with --profile): py-spy samples of our simulator under load.
+EXTRA_SECTIONS = ("profile",)
+
+
+@dataclass(frozen=True)
+class Settings:
+    sections: tuple[str, ...] = SECTIONS
+    # Throughput and latency vs Prism.
+    connections: tuple[int, ...] = (1, 50, 200)
+    duration: float = 5.0
+    warmup: float = 2.0
+    rounds: int = 3
+    prism: bool = True
+    load_generator: str = "auto"  # auto (wrk if present), wrk, python
+    # Before each measured run, wait at most this long for other work on the machine to stop.
+    quiet_wait: float = 30.0
+    # Long-poll capacity.
+    longpoll_sessions: int = 10_000
+    longpoll_answer_delay: float = 30.0
+    # Client overhead.
+    client_calls: int = 500
+    client_rounds: int = 7
+    # Workflow: `make test` is slow, so it only runs when asked for.
+    make_test: bool = False
+    profile_seconds: float = 10.0
+
+    @classmethod
+    def quick(cls) -> Settings:
+        return cls(
+            duration=1.0,
+            warmup=1.0,
+            rounds=1,
+            longpoll_sessions=1_000,
+            longpoll_answer_delay=8.0,
+            client_calls=100,
+            client_rounds=3,
+            profile_seconds=3.0,
+            quiet_wait=5.0,
+        )

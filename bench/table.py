@@ -1,0 +1,126 @@
+"""The one table the benchmarks print: metric | ours | peer | ours/peer | goal."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+# A figure whose repeated measurements spread more than this around their median is marked noisy.
+NOISE_SPREAD = 0.10
+NOISY_MARK = "~"
+
+
+@dataclass(frozen=True)
+class Measure:
+    """The median of repeated measurements, and whether they spread too much to trust."""
+
+    value: float
+    samples: tuple[float, ...]
+
+    @property
+    def noisy(self) -> bool:
+        if len(self.samples) < 2 or self.value == 0:
+            return False
+        spread = (max(self.samples) - min(self.samples)) / abs(self.value)
+        return spread > NOISE_SPREAD
+
+    @classmethod
+    def of(cls, samples: Sequence[float]) -> Measure:
+        return cls(statistics.median(samples), tuple(samples))
+
+    @classmethod
+    def once(cls, value: float) -> Measure:
+        return cls(value, (value,))
+
+
+@dataclass(frozen=True)
+class Row:
+    section: str
+    metric: str
+    unit: str
+    ours: Measure | str | None
+    peer: Measure | str | None = None
+    goal: str = ""
+    # Set when a figure is known to be noisy whatever its spread (e.g. one-connection tails).
+    noisy: bool = False
+    # Whether ours/peer means anything (not for counts of errors, say).
+    compare: bool = True
+
+    @property
+    def ratio(self) -> float | None:
+        if not self.compare:
+            return None
+        if not isinstance(self.ours, Measure) or not isinstance(self.peer, Measure):
+            return None
+        if self.peer.value == 0:
+            return None
+        return self.ours.value / self.peer.value
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["ratio"] = self.ratio
+        return data
+
+
+def _number(value: float, unit: str) -> str:
+    if math.isnan(value):
+        return "n/a"
+    if unit in ("req/s", "calls", "count", "") or (unit == "MB" and value >= 100):
+        return f"{value:,.0f}"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}" if abs(value) >= 1 else f"{value:.3f}"
+
+
+def _cell(figure: Measure | str | None, unit: str, noisy: bool) -> str:
+    if figure is None:
+        return "-"
+    if isinstance(figure, str):
+        return figure
+    mark = NOISY_MARK if (noisy or figure.noisy) else ""
+    text = _number(figure.value, unit)
+    return f"{text} {unit}{mark}" if unit not in ("", "count") else f"{text}{mark}"
+
+
+def render(rows: Sequence[Row], peer_name: str = "peer") -> str:
+    """Render the rows as one plain-text table, grouped by section."""
+    header = ("metric", "ours", peer_name, "ours/peer", "goal")
+    cells: list[tuple[str, ...] | str] = []
+    section = None
+    for row in rows:
+        if row.section != section:
+            section = row.section
+            cells.append(section)
+        ratio = row.ratio
+        cells.append(
+            (
+                "  " + row.metric,
+                _cell(row.ours, row.unit, row.noisy),
+                _cell(row.peer, row.unit, row.noisy),
+                "-" if ratio is None else f"{ratio:.2f}x",
+                row.goal,
+            )
+        )
+    table_rows = [c for c in cells if isinstance(c, tuple)]
+    widths = [max(len(r[i]) for r in [header, *table_rows]) for i in range(len(header))]
+
+    def line(values: Sequence[str]) -> str:
+        first = values[0].ljust(widths[0])
+        rest = [v.rjust(w) for v, w in zip(values[1:-1], widths[1:-1], strict=True)]
+        return " | ".join([first, *rest, values[-1].ljust(widths[-1])]).rstrip()
+
+    rule = "-+-".join("-" * w for w in widths)
+    out = [line(header), rule]
+    for cell in cells:
+        out.append(f"[{cell}]" if isinstance(cell, str) else line(cell))
+    out.append(rule)
+    out.append(
+        f"{NOISY_MARK} = noisy: repeated rounds spread more than {NOISE_SPREAD:.0%} around "
+        "their median, or a figure known to vary run to run. Figures are medians of the rounds."
+    )
+    return "\n".join(out)
