@@ -34,6 +34,7 @@ from marksign_client.api.hash_signing import (
     initialize_hash_signing,
     initialize_hash_signing_en,
 )
+from marksign_client.errors import UnexpectedResponse
 from marksign_client.models import (
     Country,
     Error,
@@ -149,7 +150,7 @@ def describe(answer: object) -> str:
 
 
 def run(base_url: str) -> None:
-    # The status call is a long poll: give reads far more than httpx's default 5 s.
+    # The status call is a long poll that can take minutes: bound it, but generously.
     timeout = httpx.Timeout(10.0, read=250.0)
     with Client(base_url=base_url, timeout=timeout) as client:
         pem = client.get_httpx_client().get("/_mock/certificate.pem")
@@ -173,8 +174,12 @@ def main(argv: list[str] | None = None) -> int:
         else:
             with running_simulator() as base_url:
                 run(base_url)
-    except (DemoError, httpx.HTTPError) as exc:
-        print(f"demo failed: {exc}", file=sys.stderr)
+    except (DemoError, httpx.HTTPError, UnexpectedResponse) as exc:
+        first_line = (str(exc).splitlines() or [type(exc).__name__])[0]
+        print(f"demo failed: {first_line}", file=sys.stderr)
+        return 1
+    except ValueError as exc:  # a certificate or signature that does not decode
+        print(f"demo failed: the server's answer is not what the API sends: {exc}", file=sys.stderr)
         return 1
     return 0
 
