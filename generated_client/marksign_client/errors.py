@@ -31,7 +31,9 @@ class UnexpectedResponse(Exception):
     Raised by `sync`, `sync_detailed`, `asyncio` and `asyncio_detailed` of every operation when
     the body is not JSON (for example a proxy's HTML error page), or is JSON of another shape:
     a required key is missing, `status` is not the declared constant (`{"status": "waiting"}`
-    on a 200), or it is not an object at all. The content type is not checked: a JSON body
+    on a 200), a value has another type than declared (`"signature_value": null`,
+    `"error_code": "abc"`), or it is not an object at all (also not an array of key-value
+    pairs). The content type is not checked: a JSON body
     that fits the model is parsed whatever the `Content-Type` says.
 
     Attributes:

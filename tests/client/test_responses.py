@@ -147,13 +147,88 @@ def test_a_body_that_does_not_fit_raises_unexpected_response(
 ) -> None:
     gateway.answer(status_code, content, content_type)
 
+    _check_unexpected_response(gateway, operation, variant, reason)
+
+
+def _check_unexpected_response(
+    gateway: FakeGateway, operation: Operation, variant: str, reason: str
+) -> None:
+    """The call raises UnexpectedResponse with the gateway's status, raw body and `reason`."""
     with pytest.raises(UnexpectedResponse) as raised:
         operation.call(gateway.client(), variant)
 
     error = raised.value
-    assert error.status_code == status_code
-    assert error.content == content
+    assert error.status_code == gateway.status_code
+    assert error.content == gateway.content
     assert reason in error.reason
-    assert f"HTTP {status_code}" in str(error)
+    assert f"HTTP {gateway.status_code}" in str(error)
     assert ACCESS_TOKEN not in str(error)
     assert isinstance(error.__cause__, KeyError | TypeError | ValueError)
+
+
+# JSON values of the wrong type for a string and for an integer field, by test id. A bool is
+# not an integer, although Python's bool is a subclass of int.
+NOT_STRINGS: dict[str, object] = {
+    "null": None,
+    "int": 1,
+    "float": 1.5,
+    "bool": True,
+    "array": [],
+    "object": {},
+}
+NOT_INTEGERS: dict[str, object] = {
+    "null": None,
+    "string": "abc",
+    "numeric-string": "40001",
+    "float": 40001.0,
+    "bool": True,
+    "array": [40001],
+}
+
+
+@pytest.mark.parametrize("value", NOT_STRINGS.values(), ids=NOT_STRINGS.keys())
+def test_a_200_with_a_wrongly_typed_value_raises_unexpected_response(
+    gateway: FakeGateway, operation: Operation, variant: str, value: object
+) -> None:
+    """E.g. `{"status": "ok", "signature_value": null}` is not a signature."""
+    fields = [key for key in operation.ok_json if key != "status"]
+    assert fields
+    for key in fields:
+        gateway.answer_json(200, {**operation.ok_json, key: value})
+
+        _check_unexpected_response(gateway, operation, variant, f"{key} must be str")
+
+
+@pytest.mark.parametrize("status_code", [400, 520])
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [pytest.param("message", value, id=f"message-{id_}") for id_, value in NOT_STRINGS.items()]
+    + [
+        pytest.param("error_code", value, id=f"error_code-{id_}")
+        for id_, value in NOT_INTEGERS.items()
+    ],
+)
+def test_an_error_with_a_wrongly_typed_value_raises_unexpected_response(
+    gateway: FakeGateway,
+    operation: Operation,
+    variant: str,
+    status_code: int,
+    key: str,
+    value: object,
+) -> None:
+    """E.g. `{"status": "error", "message": null, "error_code": "abc"}` is not an Error."""
+    expected = "str" if key == "message" else "int"
+    gateway.answer_json(status_code, {**_error(40001, "Invalid access token"), key: value})
+
+    _check_unexpected_response(gateway, operation, variant, f"{key} must be {expected}")
+
+
+@pytest.mark.parametrize("status_code", [200, 400])
+def test_a_list_of_key_value_pairs_is_not_an_object(
+    gateway: FakeGateway, operation: Operation, variant: str, status_code: int
+) -> None:
+    """`dict()` would turn `[["status", "ok"], ...]` into a model: it must not."""
+    body = operation.ok_json if status_code == 200 else _error(40003, "Invalid access token")
+    gateway.answer_json(status_code, [[key, value] for key, value in body.items()])
+
+    _check_unexpected_response(gateway, operation, variant, "expects a JSON object, got list")

@@ -70,14 +70,20 @@ class Error:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        if not isinstance(src_dict, Mapping):
+            raise TypeError(f"Error expects a JSON object, got {type(src_dict).__name__}")
         d = dict(src_dict)
         status = cast(Literal["error"], d.pop("status"))
         if status != "error":
             raise ValueError(f"status must match const 'error', got '{status}'")
 
         message = d.pop("message")
+        if not isinstance(message, str):
+            raise TypeError(f"message must be str, got {type(message).__name__}")
 
         error_code = d.pop("error_code")
+        if isinstance(error_code, bool) or not isinstance(error_code, int):
+            raise TypeError(f"error_code must be int, got {type(error_code).__name__}")
 
         error = cls(
             status=status,

@@ -43,12 +43,16 @@ class HashSigningStatusOk:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        if not isinstance(src_dict, Mapping):
+            raise TypeError(f"HashSigningStatusOk expects a JSON object, got {type(src_dict).__name__}")
         d = dict(src_dict)
         status = cast(Literal["ok"], d.pop("status"))
         if status != "ok":
             raise ValueError(f"status must match const 'ok', got '{status}'")
 
         signature_value = d.pop("signature_value")
+        if not isinstance(signature_value, str):
+            raise TypeError(f"signature_value must be str, got {type(signature_value).__name__}")
 
         hash_signing_status_ok = cls(
             status=status,

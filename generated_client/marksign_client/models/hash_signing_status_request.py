@@ -18,7 +18,7 @@ class HashSigningStatusRequest:
             it. The docs' sample is `52900c96-3f60-5307-3719-5948f0191da6`.
     """
 
-    access_token: str
+    access_token: str = _attrs_field(repr=False)
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -36,8 +36,12 @@ class HashSigningStatusRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        if not isinstance(src_dict, Mapping):
+            raise TypeError(f"HashSigningStatusRequest expects a JSON object, got {type(src_dict).__name__}")
         d = dict(src_dict)
         access_token = d.pop("access_token")
+        if not isinstance(access_token, str):
+            raise TypeError(f"access_token must be str, got {type(access_token).__name__}")
 
         hash_signing_status_request = cls(
             access_token=access_token,

@@ -46,14 +46,20 @@ class InitializeHashSigningOk:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        if not isinstance(src_dict, Mapping):
+            raise TypeError(f"InitializeHashSigningOk expects a JSON object, got {type(src_dict).__name__}")
         d = dict(src_dict)
         status = cast(Literal["ok"], d.pop("status"))
         if status != "ok":
             raise ValueError(f"status must match const 'ok', got '{status}'")
 
         token = d.pop("token")
+        if not isinstance(token, str):
+            raise TypeError(f"token must be str, got {type(token).__name__}")
 
         control_code = d.pop("control_code")
+        if not isinstance(control_code, str):
+            raise TypeError(f"control_code must be str, got {type(control_code).__name__}")
 
         initialize_hash_signing_ok = cls(
             status=status,

@@ -33,7 +33,7 @@ class InitializeHashSigningRequest:
                 official PHP client documents this key.
     """
 
-    access_token: str
+    access_token: str = _attrs_field(repr=False)
     hash_: str
     hash_algorithm: HashAlgorithm
     country: Country
@@ -79,18 +79,28 @@ class InitializeHashSigningRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        if not isinstance(src_dict, Mapping):
+            raise TypeError(f"InitializeHashSigningRequest expects a JSON object, got {type(src_dict).__name__}")
         d = dict(src_dict)
         access_token = d.pop("access_token")
+        if not isinstance(access_token, str):
+            raise TypeError(f"access_token must be str, got {type(access_token).__name__}")
 
         hash_ = d.pop("hash")
+        if not isinstance(hash_, str):
+            raise TypeError(f"hash must be str, got {type(hash_).__name__}")
 
         hash_algorithm = HashAlgorithm(d.pop("hash_algorithm"))
 
         country = Country(d.pop("country"))
 
         code = d.pop("code")
+        if not isinstance(code, str):
+            raise TypeError(f"code must be str, got {type(code).__name__}")
 
         message = d.pop("message", UNSET)
+        if not isinstance(message, str | Unset):
+            raise TypeError(f"message must be str, got {type(message).__name__}")
 
         _certificate_level = d.pop("certificate_level", UNSET)
         certificate_level: CertificateLevel | Unset
