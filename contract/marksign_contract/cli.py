@@ -7,8 +7,11 @@ and then only the status operations run unless --enable-initialize; the request 
 rate are bounded. The access token comes from $ACCESS_TOKEN only and never reaches the
 output or the reports (see hooks.py).
 
-Exit codes: 0 no contract failures, 1 contract failures (or a run that did not complete),
-2 usage error or refused target.
+Exit codes: 0 no contract failures, 1 contract failures or a run that proves nothing (it
+did not complete, Schemathesis reported errors such as an unreachable server, or no operation
+was tested), 2 usage error or refused target, 130 interrupted (Ctrl+C). A run that stops at
+the request limit passes if it tested at least one operation without failures or errors, and
+says that it stopped there.
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ import json
 import os
 import re
 import secrets
+import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -46,6 +50,9 @@ STATUS_OPERATIONS: Final = ("getHashSigningStatus", "getHashSigningStatusEn")
 PROBE_REQUESTS: Final = 2
 RATE_LIMIT: Final = re.compile(r"[1-9][0-9]*/[smhd]")
 REDACTED: Final = "[access token]"
+# The output and the reports are redacted by searching for the token: a short one would
+# match ordinary text ("x" in "examples") and garble it.
+ACCESS_TOKEN_MIN_LENGTH: Final = 8
 
 
 @dataclass(frozen=True)
@@ -93,8 +100,9 @@ def _parser() -> argparse.ArgumentParser:
         epilog=(
             f"Environment: {ACCESS_TOKEN_ENV} (the API access token; required for a non-loopback "
             f"server, else the docs' sample token), {ALLOW_REMOTE_ENV}=1 (same as "
-            "--allow-remote). Exit codes: 0 passed, 1 contract failures, 2 usage error or "
-            f"refused target. Reports: {DEFAULT_REPORT_DIR}/ unless --report-dir."
+            "--allow-remote). Exit codes: 0 passed, 1 contract failures or a run with errors "
+            "(e.g. the server unreachable) or no operation tested, 2 usage error or refused "
+            f"target, 130 interrupted. Reports: {DEFAULT_REPORT_DIR}/ unless --report-dir."
         ),
     )
     parser.add_argument(
@@ -189,9 +197,15 @@ def make_plan(args: argparse.Namespace, environ: Mapping[str, str]) -> Plan:
         if given is None and not target.is_loopback:
             raise UsageError(f"Set {ACCESS_TOKEN_ENV} to the API access token of {target.host}.")
         access_token = environment.DOCS_ACCESS_TOKEN if given is None else given
-        if not environment.is_schema_valid_access_token(access_token):
-            limit = environment.ACCESS_TOKEN_MAX_LENGTH
-            raise UsageError(f"{ACCESS_TOKEN_ENV} must have 1 to {limit} characters.")
+        if not (
+            environment.is_schema_valid_access_token(access_token)
+            and len(access_token) >= ACCESS_TOKEN_MIN_LENGTH
+        ):
+            raise UsageError(
+                f"{ACCESS_TOKEN_ENV} must have {ACCESS_TOKEN_MIN_LENGTH} to "
+                f"{environment.ACCESS_TOKEN_MAX_LENGTH} characters (it has {len(access_token)}): "
+                "the output and reports are redacted by searching for it."
+            )
 
     defaults = EMBEDDED_BOUNDS if target is None else SERVER_BOUNDS
     max_requests = args.max_requests or defaults.max_requests
@@ -335,8 +349,29 @@ def _summarise(
     if cases["with_failures"] or report["failures"]:
         lines.append("FAILED: the server breaks the contract (details above and in the reports)")
         return Outcome(EXIT_FAILURES, lines)
-    if returncode == 0 or budget_spent:
+    # Whatever the budget: a run with errors, or that tested nothing, proves nothing.
+    unproven = []
+    if report["errors"]:
+        count = sum(_error_count(error) for error in report["errors"])
+        titles = ", ".join(dict.fromkeys(_describe_error(error) for error in report["errors"]))
+        unproven.append(f"{count} error{'' if count == 1 else 's'} ({titles})")
+    if not operations["tested"]:
+        unproven.append("no operation was tested")
+    if unproven:
+        lines.append(
+            f"FAILED: the run proves nothing: {'; '.join(unproven)} (details above and in the "
+            "reports)"
+        )
+        return Outcome(EXIT_FAILURES, lines)
+    if returncode == 0:
         lines.append("PASSED: no contract failures")
+        return Outcome(EXIT_PASS, lines)
+    if budget_spent:
+        tested = f"{operations['tested']} of {operations['selected']} operations"
+        lines.append(
+            f"PASSED, partly: no contract failures in the {tested} tested before the run "
+            f"stopped at the request limit ({limit})"
+        )
         return Outcome(EXIT_PASS, lines)
     lines.append(f"FAILED: the run did not complete (Schemathesis exit code {returncode})")
     return Outcome(EXIT_FAILURES, lines)
@@ -351,10 +386,49 @@ def _describe_error(error: object) -> str:
     return str(error)
 
 
-def _stream(process: subprocess.Popen[str], forms: Sequence[str]) -> Iterator[str]:
+def _error_count(error: object) -> int:
+    count = error.get("count") if isinstance(error, dict) else None
+    return count if isinstance(count, int) and count > 0 else 1
+
+
+def _copy_output(process: subprocess.Popen[str], forms: Sequence[str]) -> None:
+    """Schemathesis's output, redacted, to ours, until it closes it."""
     assert process.stdout is not None
     for line in process.stdout:
-        yield _redact(line, forms)
+        sys.stdout.write(_redact(line, forms))
+    sys.stdout.flush()
+
+
+def _run_schemathesis(command: Sequence[str], env: Mapping[str, str], forms: Sequence[str]) -> int:
+    """Run it and copy its output; on Ctrl+C, let it stop and write its reports, then re-raise.
+
+    It runs in a process group of its own, so that a Ctrl+C at the terminal reaches it once,
+    from here: then it stops the way the request budget stops it, with its reports written. A
+    second Ctrl+C kills it.
+    """
+    with subprocess.Popen(  # noqa: S603 -- our own console script, no shell
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        env=env,
+        text=True,
+        errors="replace",
+        process_group=0,
+    ) as process:
+        try:
+            _copy_output(process, forms)
+        except KeyboardInterrupt:
+            try:
+                if process.poll() is None:
+                    process.send_signal(signal.SIGINT)
+                _copy_output(process, forms)
+                process.wait()
+            except KeyboardInterrupt:
+                process.kill()
+                process.wait()
+            raise
+        return process.wait()
 
 
 def _target_url(plan: Plan) -> str:
@@ -362,11 +436,27 @@ def _target_url(plan: Plan) -> str:
     return plan.target.base_url
 
 
-def run(plan: Plan) -> int:
-    plan.report_dir.mkdir(parents=True, exist_ok=True)
-    for name in (*REPORT_FILES.values(), SIMULATOR_LOG):
-        (plan.report_dir / name).unlink(missing_ok=True)
-    forms = _secret_forms(plan.access_token)
+def _prepare_report_dir(report_dir: Path) -> None:
+    """The report directory, created, without the files of an earlier run; raises UsageError."""
+    try:
+        report_dir.mkdir(parents=True, exist_ok=True)
+        for name in (*REPORT_FILES.values(), SIMULATOR_LOG):
+            (report_dir / name).unlink(missing_ok=True)
+    except (FileExistsError, NotADirectoryError):  # it, or a parent, is a file
+        raise UsageError(f"--report-dir {report_dir}: not a directory") from None
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise UsageError(f"--report-dir {report_dir}: {reason}") from None
+
+
+@dataclass(frozen=True)
+class _Finished:
+    base_url: str
+    returncode: int
+    sent: int | None  # requests the hook let through; None: unknown
+
+
+def _execute(plan: Plan) -> _Finished:
     simulator = None
     if plan.target is None:
         simulator = SimulatorProcess(
@@ -386,39 +476,37 @@ def run(plan: Plan) -> int:
             if plan.bounds.max_requests is not None:
                 env[environment.MAX_REQUESTS_ENV] = str(plan.bounds.max_requests - PROBE_REQUESTS)
             command = schemathesis_command(plan, base_url)
-            with subprocess.Popen(  # noqa: S603 -- our own console script, no shell
-                command,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                env=env,
-                text=True,
-                errors="replace",
-            ) as process:
-                for line in _stream(process, forms):
-                    sys.stdout.write(line)
-                sys.stdout.flush()
-                returncode = process.wait()
-        except KeyboardInterrupt:
-            print("\nInterrupted.", file=sys.stderr)
-            return EXIT_INTERRUPTED
+            returncode = _run_schemathesis(command, env, _secret_forms(plan.access_token))
         finally:
             if simulator is not None:
                 simulator.stop()
         sent = int(count_file.read_text()) if count_file.is_file() else None
+    return _Finished(base_url, returncode, sent)
 
-    leaked = _scrub_reports(plan.report_dir, forms)
+
+def run(plan: Plan) -> int:
+    """Run the plan; raises UsageError (the report directory) and RuntimeError (the simulator)."""
+    _prepare_report_dir(plan.report_dir)
+    forms = _secret_forms(plan.access_token)
+    try:
+        finished = _execute(plan)
+    except KeyboardInterrupt:
+        print("\nInterrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        # Whatever happened, the reports written so far hold no token once this returns.
+        leaked = _scrub_reports(plan.report_dir, forms)
+        if leaked:
+            names = ", ".join(str(path) for path in leaked)
+            print(f"The access token reached {names}; it was redacted there.", file=sys.stderr)
+
     report_path = plan.report_dir / REPORT_FILES["json"]
     report = json.loads(report_path.read_text()) if report_path.is_file() else None
-    outcome = _summarise(plan, base_url, returncode, report, sent)
+    outcome = _summarise(plan, finished.base_url, finished.returncode, report, finished.sent)
     print()
     for line in outcome.lines:
         print(line)
-    if leaked:
-        names = ", ".join(str(path) for path in leaked)
-        print(f"The access token reached {names}; it was redacted there.", file=sys.stderr)
-        return EXIT_FAILURES
-    return outcome.exit_code
+    return EXIT_FAILURES if leaked else outcome.exit_code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -431,6 +519,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return run(plan)
+    except UsageError as error:  # e.g. --report-dir names a file
+        print(f"marksign-contract: {error}", file=sys.stderr)
+        return EXIT_USAGE
     except RuntimeError as error:  # the simulator did not start
         print(f"marksign-contract: {error}", file=sys.stderr)
         return EXIT_FAILURES

@@ -21,9 +21,11 @@ issued, nor in a 404 for the session just started; `ensure_resource_availability
 catch the latter, but only for URLs nested under the creating one, which ours are not
 (`/smartid/sign/hash.json` then `/smartid/sign/hash/status/{token}.json`).
 
-- `unknown_session_not_found`: a token that no initialize answer has carried does not
-  answer 200 (the contract: 404 with error_code 40402). Every token an initialize answer
-  carries is remembered: Schemathesis reuses values from earlier answers in later cases;
+- `unknown_session_not_found`: a token that no initialize answer of the same server has
+  carried does not answer 200 (the contract: 404 with error_code 40402). Every token an
+  initialize answer carries is remembered, per server (the scheme, host and port requests go
+  to): Schemathesis reuses values from earlier answers in later cases, even against another
+  server when one process tests several (the contract suite: in process and over a socket);
 - `issued_session_found`: a token that initialize issued earlier in the same stateful
   scenario (so: on the same server, moments ago) does not answer 40402.
 """
@@ -36,6 +38,7 @@ import os
 import threading
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import schemathesis
@@ -79,17 +82,19 @@ _budget = _RequestBudget()
 
 
 class _IssuedTokens:
+    """The session tokens that initialize answers carried, by server (`origin`)."""
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._tokens: set[str] = set()
+        self._tokens: dict[str, set[str]] = {}
 
-    def add(self, token: str) -> None:
+    def add(self, origin: str, token: str) -> None:
         with self._lock:
-            self._tokens.add(token)
+            self._tokens.setdefault(origin, set()).add(token)
 
-    def __contains__(self, token: object) -> bool:
+    def issued(self, origin: str, token: object) -> bool:
         with self._lock:
-            return token in self._tokens
+            return token in self._tokens.get(origin, ())
 
 
 _issued = _IssuedTokens()
@@ -159,7 +164,7 @@ def after_call(
     if response.status_code == 200 and not _is_status_call(case):
         token = _json_field(response, "token")
         if isinstance(token, str):
-            _issued.add(token)
+            _issued.add(_origin(response), token)
 
 
 @schemathesis.hook
@@ -179,7 +184,7 @@ def unknown_session_not_found(
     if response.status_code != 200 or not _is_status_call(case):
         return None
     token = case.path_parameters.get("token")
-    if token in _issued or _issued_earlier(ctx, case, token):
+    if _issued.issued(_origin(response), token) or _issued_earlier(ctx, case, token):
         return None
     raise AssertionError(
         f"The status call answered {response.status_code} for the session token {token!r}, "
@@ -206,6 +211,12 @@ def issued_session_found(
 def _is_status_call(case: schemathesis.Case[Any]) -> bool:
     operation = case.operation
     return operation.schema.get_operation_id(operation) in STATUS_OPERATION_IDS
+
+
+def _origin(response: schemathesis.Response) -> str:
+    """The server that answered: scheme, host and port of the request (the ASGI app's too)."""
+    parts = urlsplit(response.request.url or "")
+    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 def _issued_earlier(

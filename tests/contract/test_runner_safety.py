@@ -5,8 +5,10 @@
   network namespace of its own).
 - Against a non-loopback target only the status operations run, unless --enable-initialize.
 - The request count and rate are bounded, with production-friendly defaults.
-- The access token comes from $ACCESS_TOKEN only and reaches neither the output nor the
-  reports.
+- The access token comes from $ACCESS_TOKEN only, is long enough to be told apart from
+  ordinary text, and reaches neither the output nor the reports (Ctrl+C included).
+- A run passes only if it tested something without failures or errors: the request limit
+  does not turn an unreachable server into a pass.
 
 No test sends anything anywhere but 127.0.0.1: "remote" targets are either refused or a local
 simulator that the test makes the runner take for a remote one.
@@ -18,8 +20,10 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -173,7 +177,7 @@ def plan(*argv: str, environ: dict[str, str] | None = None) -> cli.Plan:
 
 
 def test_remote_targets_run_status_operations_only_unless_asked() -> None:
-    remote = {cli.ACCESS_TOKEN_ENV: "token", ALLOW_REMOTE_ENV: "1"}
+    remote = {cli.ACCESS_TOKEN_ENV: "a-remote-token", ALLOW_REMOTE_ENV: "1"}
     status_only = plan("--base-url", PRODUCTION, environ=remote)
     assert status_only.operation_ids == cli.STATUS_OPERATIONS
     command = cli.schemathesis_command(status_only, PRODUCTION)
@@ -189,7 +193,7 @@ def test_loopback_targets_run_every_operation() -> None:
 
 
 def test_servers_get_bounded_by_default() -> None:
-    remote = {cli.ACCESS_TOKEN_ENV: "token", ALLOW_REMOTE_ENV: "1"}
+    remote = {cli.ACCESS_TOKEN_ENV: "a-remote-token", ALLOW_REMOTE_ENV: "1"}
     bounds = plan("--base-url", PRODUCTION, environ=remote).bounds
     assert (bounds.max_requests, bounds.rate_limit, bounds.workers) == (200, "5/s", 1)
     command = cli.schemathesis_command(plan("--base-url", PRODUCTION, environ=remote), PRODUCTION)
@@ -215,9 +219,10 @@ def test_bounds_are_checked(argv: list[str]) -> None:
 
 
 def test_the_token_comes_from_the_environment_only() -> None:
-    local = plan("--base-url", "http://127.0.0.1:8000", environ={cli.ACCESS_TOKEN_ENV: "abc"})
-    assert local.access_token == "abc"
-    assert "abc" not in " ".join(cli.schemathesis_command(local, "http://127.0.0.1:8000"))
+    token = "abcd1234"
+    local = plan("--base-url", "http://127.0.0.1:8000", environ={cli.ACCESS_TOKEN_ENV: token})
+    assert local.access_token == token
+    assert token not in " ".join(cli.schemathesis_command(local, "http://127.0.0.1:8000"))
     assert plan("--base-url", "http://127.0.0.1:8000").access_token == DOCS_ACCESS_TOKEN
     with pytest.raises(UsageError):
         plan("--base-url", "http://127.0.0.1:8000", environ={cli.ACCESS_TOKEN_ENV: "x" * 257})
@@ -271,6 +276,7 @@ def test_requests_are_bounded_in_number_and_rate(
     assert cli.main(argv) == cli.EXIT_PASS
     out = capsys.readouterr().out
     assert f"stopped at the request limit ({max_requests})" in out
+    assert "PASSED, partly: no contract failures in the 4 of 4 operations tested" in out
     entries = har_entries(tmp_path)
     assert len(entries) + cli.PROBE_REQUESTS == max_requests  # the probes bypass the HAR
     # The HAR stamps an entry when it is recorded, after the answer: its start is `time` earlier.
@@ -361,3 +367,165 @@ def test_invalid_access_tokens_stay_as_generated() -> None:
         hooks.before_call(HookContext(), case, kwargs)
         assert case.body == {"access_token": invalid}
         assert "auth" not in kwargs
+
+
+# -- usage errors found before anything runs -----------------------------------------------
+
+
+@pytest.mark.parametrize("token", ["x", "e", "1234567"])
+def test_short_tokens_are_refused(
+    token: str,
+    network_shut: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The output is redacted by searching for the token: "x" would garble `examples`."""
+    monkeypatch.setenv(cli.ACCESS_TOKEN_ENV, token)
+    assert cli.main(["--base-url", "http://127.0.0.1:8000"]) == cli.EXIT_USAGE
+    assert network_shut == []
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert f"{cli.ACCESS_TOKEN_ENV} must have {cli.ACCESS_TOKEN_MIN_LENGTH} to 256" in err
+    assert plan("--base-url", "http://127.0.0.1:8000", environ={cli.ACCESS_TOKEN_ENV: "x" * 8})
+
+
+@pytest.mark.parametrize("where", ["file", "under_a_file"])
+@pytest.mark.usefixtures("clean_environment")
+def test_a_report_dir_that_cannot_be_one_is_a_usage_error(
+    where: str, tmp_path: Path, network_shut: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = tmp_path / "hostname"
+    file.write_text("not a directory\n")
+    report_dir = file if where == "file" else file / "reports"
+    argv = ["--base-url", "http://127.0.0.1:8000", "--report-dir", str(report_dir)]
+    assert cli.main(argv) == cli.EXIT_USAGE
+    assert network_shut == []  # nothing started, nothing sent
+    err = capsys.readouterr().err
+    assert err == f"marksign-contract: --report-dir {report_dir}: not a directory\n"
+    assert file.read_text() == "not a directory\n"
+
+
+# -- what counts as a pass -----------------------------------------------------------------
+
+
+def summary_report(*, tested: int, errors: list[dict[str, Any]]) -> dict[str, Any]:
+    """report.json, as far as the summary reads it: a run the request budget stopped."""
+    return {
+        "seed": 1,
+        "stop_reason": "interrupted",
+        "operations": {"selected": 4, "tested": tested},
+        "phases": {"examples": {"status": "interrupted"}, "coverage": {"status": "skip"}},
+        "test_cases": {"generated": 4, "with_failures": 0},
+        "failures": [],
+        "errors": errors,
+    }
+
+
+NETWORK_ERROR = {"title": "Network Error", "count": 3}
+
+
+@pytest.mark.parametrize(
+    ("tested", "errors", "verdict"),
+    [
+        (0, [NETWORK_ERROR], "FAILED: the run proves nothing: 3 errors (Network Error); no "),
+        (2, [NETWORK_ERROR], "FAILED: the run proves nothing: 3 errors (Network Error) (details"),
+        (0, [], "FAILED: the run proves nothing: no operation was tested"),
+        (2, [], "PASSED, partly: no contract failures in the 2 of 4 operations tested before"),
+    ],
+)
+def test_the_request_limit_passes_only_a_run_that_tested_something_cleanly(
+    tested: int, errors: list[dict[str, Any]], verdict: str
+) -> None:
+    budgeted = plan("--base-url", "http://127.0.0.1:8000", "--max-requests", "5")
+    report = summary_report(tested=tested, errors=errors)
+    outcome = cli._summarise(budgeted, "http://127.0.0.1:8000", 130, report, sent=3)
+    assert outcome.lines[-1].startswith(verdict), outcome.lines
+    assert "  stopped at the request limit (5); raise --max-requests for a fuller run" in (
+        outcome.lines
+    )
+    passed = verdict.startswith("PASSED")
+    assert outcome.exit_code == (cli.EXIT_PASS if passed else cli.EXIT_FAILURES)
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A port on 127.0.0.1 that refuses connections: bound (nobody else takes it), not listening."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("clean_environment")
+def test_an_unreachable_server_fails_the_run(
+    closed_port: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The review's case: the budget is spent on network errors and nothing is tested."""
+    argv = ["--base-url", f"http://127.0.0.1:{closed_port}", "--report-dir", str(tmp_path)]
+    assert cli.main([*argv, "--max-requests", "5", "--rate-limit", "1000/s"]) == cli.EXIT_FAILURES
+    out = capsys.readouterr().out
+    assert "PASSED" not in out
+    assert "  operations: 0 tested of 4 selected" in out
+    assert (
+        out.rstrip()
+        .splitlines()[-1]
+        .startswith(
+            "FAILED: the run proves nothing: 1 error (Network Error); no operation was tested"
+        )
+    ), out
+
+
+# -- Ctrl+C --------------------------------------------------------------------------------
+
+# Stands in for `schemathesis run`: once running, it presses Ctrl+C on the runner only (as a
+# terminal does now that Schemathesis has a process group of its own), and writes its report
+# when the runner passes the interrupt on: with the token in it, as a server that echoes
+# the token could make it.
+FAKE_SCHEMATHESIS = """
+import os, pathlib, signal, sys, time
+report = pathlib.Path(sys.argv[1], "report.json")
+print("fake schemathesis: running", flush=True)
+try:
+    os.kill(os.getppid(), signal.SIGINT)
+    time.sleep(20)
+except KeyboardInterrupt:
+    token = os.environ["MARKSIGN_CONTRACT_ACCESS_TOKEN"]
+    report.write_text('{"echo": "%s"}' % token)
+    print("fake schemathesis: interrupted, report written", flush=True)
+    sys.exit(130)
+"""
+
+
+def test_ctrl_c_lets_schemathesis_finish_its_reports_then_scrubs_them(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    secret_token: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def fake_command(plan: cli.Plan, base_url: str) -> list[str]:
+        return [sys.executable, "-c", FAKE_SCHEMATHESIS, str(plan.report_dir)]
+
+    monkeypatch.setattr(cli, "schemathesis_command", fake_command)
+    monkeypatch.setenv(cli.ACCESS_TOKEN_ENV, secret_token)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    argv = ["--base-url", "http://127.0.0.1:9", "--report-dir", str(tmp_path)]
+    assert cli.main(argv) == cli.EXIT_INTERRUPTED
+    report = (tmp_path / cli.REPORT_FILES["json"]).read_text()
+    assert report == '{"echo": "[access token]"}'
+    out, err = capsys.readouterr()
+    assert "fake schemathesis: interrupted, report written" in out  # its output, to the end
+    assert "Interrupted." in err
+    assert f"The access token reached {tmp_path / 'report.json'}; it was redacted there." in err
+    assert secret_token not in out + err
+
+
+# -- the README tells what the output shows -------------------------------------------------
+
+
+def test_the_readme_names_what_curl_lines_show_instead_of_the_token() -> None:
+    from .suite import contract_config
+
+    readme = Path(__file__).parents[2].joinpath("README.md").read_text(encoding="utf-8")
+    section = readme.split("## Contract-testing a server", 1)[1].split("\n## ", 1)[0]
+    replacement = contract_config().output.sanitization.replacement
+    assert f"`{replacement}`" in section
