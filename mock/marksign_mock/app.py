@@ -1,8 +1,14 @@
-"""HTTP only: routing, parsing, validation and serialisation, as a raw ASGI app.
+"""HTTP only: routing, parsing, validation and serialisation, on Starlette.
 
-A plain ASGI callable rather than a framework keeps the per-request path short: one dict
-lookup to route, orjson both ways, schemas compiled once from openapi.yaml. State lives
-in `models.SessionStore`; error codes and messages in `errors`.
+One Starlette `Route` per path of openapi.yaml (both locales) and one per `/_mock/`
+control endpoint, in a Starlette `Router`; `ApiError` (and anything unexpected) becomes the
+API's error shape in exception handlers installed by Starlette's `ExceptionMiddleware`.
+orjson both ways, request schemas compiled once from openapi.yaml (`spec`). State lives in
+`models.SessionStore`; error codes and messages in `errors`.
+
+Not the `Starlette` application class: its outermost `ServerErrorMiddleware` re-raises an
+unexpected exception after answering 500 (httpx's ASGITransport then raises it in the
+caller's test), and each middleware layer costs time on every request.
 """
 
 from __future__ import annotations
@@ -11,28 +17,31 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import re
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
 
 import orjson
+from starlette.exceptions import HTTPException
+from starlette.middleware.exceptions import ExceptionMiddleware
+from starlette.requests import ClientDisconnect, HTTPConnection, Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Match, Route, Router
+from starlette.types import ExceptionHandler, Message, Receive, Scope, Send
 
 from . import crypto
 from .config import MockConfig
 from .errors import ApiError, locale_of
 from .models import SessionStore
-from .spec import Operation, Spec, default_spec_path, load_spec
-
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Any]]
-Send = Callable[[Any], Awaitable[None]]
+from .spec import TEMPLATE_PARAMETER, Operation, Spec, default_spec_path, load_spec
 
 logger = logging.getLogger("marksign_mock")
 
-JSON: Final = b"application/json"
+JSON: Final = "application/json"  # exactly this Content-Type: no charset parameter
+_JSON_BYTES: Final = JSON.encode()
 SWEEP_INTERVAL: Final = 1.0  # seconds between sweeps of expired sessions
 
 # operationId -> the MockApp method that serves it. Every operation of openapi.yaml
@@ -44,6 +53,31 @@ HANDLERS: Final[dict[str, str]] = {
     "getHashSigningStatusEn": "_status",
 }
 
+# An operation's handler: the validated body and the path parameters -> the JSON answer.
+Handler = Callable[[dict[str, Any], Mapping[str, str]], Awaitable[bytes]]
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+class JSONBytesResponse(Response):
+    """`application/json` (no charset), the body serialised with orjson unless already bytes."""
+
+    media_type = JSON
+
+    def render(self, content: Any) -> bytes:
+        return content if isinstance(content, bytes) else orjson.dumps(content)
+
+    def init_headers(self, headers: Mapping[str, str] | None = None) -> None:
+        # Starlette's, for the one case here (a body, no caller-set length or type), in
+        # fewer steps: this runs for every answer.
+        self.raw_headers = [
+            (b"content-length", b"%d" % len(self.body)),
+            (b"content-type", _JSON_BYTES),
+        ]
+        if headers:
+            self.raw_headers += [
+                (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()
+            ]
+
 
 class _MethodNotAllowed(ApiError):
     def __init__(self, allow: str) -> None:
@@ -51,30 +85,103 @@ class _MethodNotAllowed(ApiError):
         self.allow = allow
 
 
-class _ClientGone(Exception):
-    """The client disconnected before sending its whole body: nobody to answer."""
+def _path_regex(template: str) -> re.Pattern[str]:
+    """The regex of a path template: like Starlette's own, except that a parameter may be
+    empty (its validator then names it, 40001 "blank") and the path must end where the
+    template does (Starlette's `$` also matches before a trailing newline, `%0A`)."""
+    pattern, end = "", 0
+    for match in TEMPLATE_PARAMETER.finditer(template):
+        pattern += re.escape(template[end : match.start()]) + f"(?P<{match[1]}>[^/]*)"
+        end = match.end()
+    return re.compile(pattern + re.escape(template[end:]) + r"\Z")
 
 
-Handler = Callable[[dict[str, Any], str | None], Awaitable[bytes]]
+class ExactRoute(Route):
+    """A Starlette `Route` that serves exactly its methods and paths.
+
+    A GET route does not also serve HEAD, and a wrong method raises 40500 with `Allow`
+    listing every method of the path (sorted), rendered in the error shape. `matches` does
+    what Starlette's does for `str` parameters in fewer steps: the router calls it for
+    every route until one matches, on every request.
+    """
+
+    def __init__(
+        self, path: str, endpoint: Callable[..., Any], *, methods: list[str], name: str
+    ) -> None:
+        super().__init__(path, endpoint, methods=methods, name=name)
+        self._methods = frozenset(method.upper() for method in methods)
+        self.methods = set(self._methods)  # Route.__init__ adds HEAD to a GET route
+        self.allow = ", ".join(sorted(self._methods))
+        self.path_regex = _path_regex(path)
+        self._match = self.path_regex.match
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] != "http":
+            return Match.NONE, {}
+        # The path as the server gives it: the simulator is served at the root.
+        found = self._match(scope["path"])
+        if found is None:
+            return Match.NONE, {}
+        path_params: dict[str, Any] = found.groupdict()
+        if "path_params" in scope:
+            path_params = {**scope["path_params"], **path_params}
+        child_scope = {"endpoint": self.endpoint, "path_params": path_params}
+        return (Match.FULL if scope["method"] in self._methods else Match.PARTIAL), child_scope
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] not in self._methods:  # the path matched, the method did not
+            raise _MethodNotAllowed(self.allow)
+        await self.app(scope, receive, send)
 
 
-@dataclass(frozen=True)
-class Route:
-    """An operation bound to its handler; `param` is the templated path segment, if any."""
+class OperationEndpoint:
+    """The ASGI endpoint of one path of openapi.yaml: read the JSON body, validate it and
+    the path parameters against the spec, check the access token, call the handler.
 
-    operation: Operation
-    handler: Handler
-    prefix: str
-    suffix: str
-    param: str | None
+    An ASGI app rather than a `request -> response` function, so that an `ApiError` goes
+    through one of Starlette's exception-handling wrappers (the middleware's), not two.
+    """
+
+    def __init__(self, operations: Mapping[str, tuple[Operation, Handler]], app: MockApp) -> None:
+        self.operations = {method: op for method, (op, _) in operations.items()}
+        self._bound = dict(operations)
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        op, handler = self._bound[scope["method"]]
+        app = self._app
+        data = await app.read_json(scope, receive)
+        if op.body is not None:
+            op.body.check(data)  # the body first: the same input, the same 40001
+        path_params: dict[str, str] = scope["path_params"]
+        for name, value in path_params.items():
+            validator = op.path_params.get(name)
+            if validator is not None:
+                validator.check(value)
+        app.check_access_token(data)
+        response = JSONBytesResponse(await handler(data, path_params))
+        await response(scope, receive, send)
 
 
-# (status, body, content type): a plain tuple, built on every request.
-Response = tuple[int, bytes, bytes]
+class OperationRoute(ExactRoute):
+    """The operations of openapi.yaml on one path (`operations`: by method)."""
+
+    def __init__(
+        self, path: str, operations: Mapping[str, tuple[Operation, Handler]], app: MockApp
+    ) -> None:
+        endpoint = OperationEndpoint(operations, app)
+        self.operations = endpoint.operations
+        name = "|".join(op.operation_id for op in self.operations.values())
+        super().__init__(path, endpoint, methods=list(operations), name=name)
 
 
 class MockApp:
-    """The simulator as an ASGI app. `store` holds its sessions; `config` its settings."""
+    """The simulator as an ASGI app. `store` holds its sessions; `config` its settings.
+
+    `router` is the Starlette router; `routes` its routes (`OperationRoute`s for the spec's
+    paths, then the control endpoints). `startup()`/`shutdown()` start and stop the sweep of
+    expired sessions; the ASGI lifespan calls them.
+    """
 
     def __init__(self, config: MockConfig, spec: Spec, store: SessionStore) -> None:
         self.config = config
@@ -83,111 +190,120 @@ class MockApp:
         # Compared against every one of them, in constant time; never logged.
         self._access_tokens = tuple(t.encode() for t in sorted(config.access_tokens))
         self._max_body = config.max_body_bytes
-        self._exact: dict[str, dict[str, Route]] = {}
-        self._templated: list[tuple[str, str, dict[str, Route]]] = []
-        self.routes: list[Route] = []
-        for op in spec.operations:
+        self._sweeper: asyncio.Task[None] | None = None
+        self.router = Router(
+            self._routes(), redirect_slashes=False, default=self._not_found, lifespan=self._lifespan
+        )
+        handlers: dict[Any, ExceptionHandler] = {
+            ApiError: self._api_error,
+            HTTPException: self._http_exception,
+            ClientDisconnect: self._client_gone,
+            Exception: self._unexpected,
+        }
+        self._asgi = ExceptionMiddleware(self.router, handlers=handlers)
+
+    @property
+    def routes(self) -> list[BaseRoute]:
+        return self.router.routes
+
+    def _routes(self) -> list[BaseRoute]:
+        by_path: dict[str, dict[str, tuple[Operation, Handler]]] = {}
+        for op in self.spec.operations:
             name = HANDLERS.get(op.operation_id)
             if name is None:
                 logger.warning("operation %s of openapi.yaml has no handler", op.operation_id)
                 continue
-            self._add_route(op, getattr(self, name))
-        self._control: dict[str, tuple[str, Callable[[], Awaitable[Response]]]] = {
-            "/_mock/certificate.pem": ("GET", self._certificate),
-            "/_mock/openapi.yaml": ("GET", self._openapi),
-            "/_mock/reset": ("POST", self._reset),
-        }
-        self._sweeper: asyncio.Task[None] | None = None
-
-    def _add_route(self, op: Operation, handler: Handler) -> None:
-        prefix, brace, rest = op.path.partition("{")
-        param, _, suffix = rest.partition("}")
-        if "{" in suffix:
-            raise ValueError(f"{op.path}: one path parameter at most")
-        route = Route(op, handler, prefix, suffix, param if brace else None)
-        self.routes.append(route)
-        if route.param is None:
-            self._exact.setdefault(op.path, {})[op.method] = route
-            return
-        for known_prefix, known_suffix, by_method in self._templated:
-            if (known_prefix, known_suffix) == (prefix, suffix):
-                by_method[op.method] = route
-                return
-        self._templated.append((prefix, suffix, {op.method: route}))
-
-    def _match(self, path: str) -> tuple[dict[str, Route] | None, str | None]:
-        by_method = self._exact.get(path)
-        if by_method is not None:
-            return by_method, None
-        for prefix, suffix, by_method in self._templated:
-            if (
-                path.startswith(prefix)
-                and path.endswith(suffix)
-                and len(path) >= len(prefix) + len(suffix)
-            ):
-                value = path[len(prefix) : len(path) - len(suffix)]
-                if "/" not in value:
-                    return by_method, value
-        return None, None
+            by_path.setdefault(op.path, {})[op.method] = (op, getattr(self, name))
+        api = [OperationRoute(path, ops, self) for path, ops in by_path.items()]
+        # The router tries routes in order, each costing time: the templated status paths
+        # (polled again and again) go first, except that a fixed path must come before a
+        # templated one that would match it too (the fixed one is meant for it).
+        templated = [r for r in api if "{" in r.path]
+        fixed = [r for r in api if "{" not in r.path]
+        shadowed = [f for f in fixed if any(t.path_regex.match(f.path) for t in templated)]
+        routes: list[BaseRoute] = [
+            *shadowed,
+            *templated,
+            *(f for f in fixed if f not in shadowed),
+        ]
+        control: list[tuple[str, str, Endpoint]] = [
+            ("/_mock/certificate.pem", "GET", self._certificate),
+            ("/_mock/openapi.yaml", "GET", self._openapi),
+            ("/_mock/reset", "POST", self._reset),
+        ]
+        for path, method, endpoint in control:
+            routes.append(ExactRoute(path, endpoint, methods=[method], name=endpoint.__name__))
+        return routes
 
     # -- ASGI ----------------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            await self._http(scope, receive, send)
+            if logger.isEnabledFor(logging.INFO):
+                await self._logged(scope, receive, send)
+            else:
+                await self._asgi(scope, receive, send)
         elif kind == "lifespan":
-            await self._lifespan(receive, send)
+            await self.router(scope, receive, send)
         # websocket: not served; returning without accepting makes the server refuse it.
 
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _logged(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one request and log one line: method, path, status and time, no secrets."""
         started = time.perf_counter()
-        path: str = scope["path"]
-        method: str = scope["method"]
-        try:
-            status, body, content_type = await self._respond(scope, receive, path, method)
-            headers = [(b"content-type", content_type), (b"content-length", b"%d" % len(body))]
-        except ApiError as error:
-            status, body = error.code // 100, error.body(locale_of(path))
-            headers = [(b"content-type", JSON), (b"content-length", b"%d" % len(body))]
-            if isinstance(error, _MethodNotAllowed):
-                headers.append((b"allow", error.allow.encode()))
-        except _ClientGone:
-            return
-        except Exception:
-            # A bug, never bad input: answer in the error shape all the same.
-            logger.exception("unexpected error on %s %s", method, _printable(path))
-            status, body = 500, ApiError(50000).body(locale_of(path))
-            headers = [(b"content-type", JSON), (b"content-length", b"%d" % len(body))]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
-        if logger.isEnabledFor(logging.INFO):
+        status = 0
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await self._asgi(scope, receive, sending)
+        if status:  # nothing is sent to a client that left mid-body
             elapsed = (time.perf_counter() - started) * 1000
-            logger.info("%s %s %d %.1fms", method, _printable(path), status, elapsed)
+            logger.info(
+                "%s %s %d %.1fms", scope["method"], _printable(scope["path"]), status, elapsed
+            )
 
-    async def _respond(self, scope: Scope, receive: Receive, path: str, method: str) -> Response:
-        by_method, param_value = self._match(path)
-        if by_method is None:
-            control = self._control.get(path)
-            if control is None:
-                raise ApiError(40400)
-            allowed, serve = control
-            if method != allowed:
-                raise _MethodNotAllowed(allowed)
-            return await serve()
-        route = by_method.get(method)
-        if route is None:
-            raise _MethodNotAllowed(", ".join(sorted(by_method)))
-        data = await self._read_json(scope, receive)
-        op = route.operation
-        if op.body is not None:
-            op.body.check(data)
-        if route.param is not None:
-            op.path_params[route.param].check(param_value)
-        self._check_access_token(data)
-        return 200, await route.handler(data, param_value), JSON
+    async def _not_found(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise ApiError(40400)
 
-    async def _read_json(self, scope: Scope, receive: Receive) -> Any:
+    # -- exception handlers: the error shape ---------------------------------------------
+
+    async def _api_error(self, request: Request, error: Exception) -> Response:
+        assert isinstance(error, ApiError)
+        headers = {"allow": error.allow} if isinstance(error, _MethodNotAllowed) else None
+        body = error.body(locale_of(request.scope["path"]))
+        return JSONBytesResponse(body, status_code=error.status, headers=headers)
+
+    async def _http_exception(self, request: Request, error: Exception) -> Response:
+        # Starlette's own (none is expected: routing and body limits are the app's).
+        assert isinstance(error, HTTPException)
+        allow = (error.headers or {}).get("Allow")
+        api_error = {
+            404: ApiError(40400),
+            405: _MethodNotAllowed(allow or ""),
+            413: ApiError(41300, limit=self._max_body),
+            415: ApiError(41500),
+        }.get(error.status_code, ApiError(50000))
+        return await self._api_error(request, api_error)
+
+    async def _client_gone(self, _: HTTPConnection, error: Exception) -> None:
+        """The client disconnected before sending its whole body: nobody to answer.
+
+        (A handler that returns no response sends nothing; Starlette types those as taking
+        any connection, hence `HTTPConnection`.)"""
+
+    async def _unexpected(self, request: Request, error: Exception) -> Response:
+        # A bug, never bad input: answer in the error shape all the same.
+        path = request.scope["path"]
+        logger.error("unexpected error on %s %s", request.method, _printable(path), exc_info=error)
+        return await self._api_error(request, ApiError(50000))
+
+    # -- parsing -------------------------------------------------------------------------
+
+    async def read_json(self, scope: Scope, receive: Receive) -> Any:
         """The request's JSON body: 415, 413 or 400 (40001 `[body]`) when it is not one."""
         content_type = content_length = None
         for name, value in scope["headers"]:
@@ -195,7 +311,7 @@ class MockApp:
                 content_type = value
             elif name == b"content-length":
                 content_length = value
-        if content_type is None or content_type.partition(b";")[0].strip().lower() != JSON:
+        if content_type is None or content_type.partition(b";")[0].strip().lower() != _JSON_BYTES:
             raise ApiError(41500)
         limit = self._max_body
         if content_length is not None:
@@ -218,14 +334,14 @@ class MockApp:
         except orjson.JSONDecodeError:
             raise ApiError.invalid_parameter("body", "invalid") from None
 
-    async def _read_rest(self, receive: Receive, first: Any, limit: int) -> bytes:
+    async def _read_rest(self, receive: Receive, first: Message, limit: int) -> bytes:
         """The body that arrives in several messages, counted as it comes."""
         chunks: list[bytes] = []
         size = 0
         message = first
         while True:
             if message["type"] == "http.disconnect":
-                raise _ClientGone
+                raise ClientDisconnect
             chunk: bytes = message.get("body", b"")
             size += len(chunk)
             if size > limit:
@@ -235,7 +351,7 @@ class MockApp:
                 return b"".join(chunks)
             message = await receive()
 
-    def _check_access_token(self, data: Any) -> None:
+    def check_access_token(self, data: Any) -> None:
         candidate = data.get("access_token") if isinstance(data, dict) else None
         if not isinstance(candidate, str):
             raise ApiError(40003)
@@ -248,7 +364,7 @@ class MockApp:
 
     # -- operations ----------------------------------------------------------------------
 
-    async def _initialize(self, data: dict[str, Any], _: str | None) -> bytes:
+    async def _initialize(self, data: dict[str, Any], _: Mapping[str, str]) -> bytes:
         session = self.store.create(
             hash_algorithm=data["hash_algorithm"],
             hash_hex=data["hash"],
@@ -259,7 +375,8 @@ class MockApp:
             {"status": "ok", "token": session.token, "control_code": session.control_code}
         )
 
-    async def _status(self, _: dict[str, Any], token: str | None) -> bytes:
+    async def _status(self, _: dict[str, Any], path_params: Mapping[str, str]) -> bytes:
+        token = path_params.get("token")
         if token is None:
             raise ApiError.invalid_parameter("token", "blank")
         signature = await self.store.status(token)
@@ -267,15 +384,14 @@ class MockApp:
 
     # -- control plane (/_mock/..., not part of openapi.yaml) ----------------------------
 
-    async def _certificate(self) -> Response:
-        return 200, crypto.certificate_pem(), b"application/x-pem-file"
+    async def _certificate(self, _: Request) -> Response:
+        return Response(crypto.certificate_pem(), media_type="application/x-pem-file")
 
-    async def _openapi(self) -> Response:
-        return 200, self.spec.text, b"application/yaml"
+    async def _openapi(self, _: Request) -> Response:
+        return Response(self.spec.text, media_type="application/yaml")
 
-    async def _reset(self) -> Response:
-        cleared = self.store.reset()
-        return 200, orjson.dumps({"status": "ok", "sessions_cleared": cleared}), JSON
+    async def _reset(self, _: Request) -> Response:
+        return JSONBytesResponse({"status": "ok", "sessions_cleared": self.store.reset()})
 
     # -- lifespan ------------------------------------------------------------------------
 
@@ -291,16 +407,13 @@ class MockApp:
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
 
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await self.startup()
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await self.shutdown()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, _: object) -> AsyncIterator[None]:
+        await self.startup()
+        try:
+            yield
+        finally:
+            await self.shutdown()
 
     async def _sweep_forever(self) -> None:
         while True:

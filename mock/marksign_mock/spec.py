@@ -6,6 +6,7 @@ the spec, their `$ref`s resolved, and compiled with jsonschema-rs (Draft 2020-12
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,9 @@ HTTP_METHODS: Final = ("get", "put", "post", "delete", "options", "head", "patch
 # The name a 40001 message gives to the body itself when it is not an object.
 BODY: Final = "body"
 
+# A parameter of a path template, `{token}` (as Starlette's routes read them).
+TEMPLATE_PARAMETER: Final = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)}")
+
 
 def default_spec_path() -> Path:
     """The packaged copy of openapi.yaml (in a wheel), else the repository's root file."""
@@ -30,13 +34,21 @@ def default_spec_path() -> Path:
     return Path(__file__).resolve().parents[2] / "openapi.yaml"
 
 
+class SpecError(ValueError):
+    """openapi.yaml cannot be used; the message names the file and the problem, on one line."""
+
+
 def resolve_refs(document: Mapping[str, Any]) -> Any:
     """A copy of `document` with every local `$ref` (`#/...`) replaced by its target."""
 
     def pointer(ref: str) -> Any:
         node: Any = document
         for part in ref[2:].split("/") if ref != "#" else []:
-            node = node[part.replace("~1", "/").replace("~0", "~")]
+            key = part.replace("~1", "/").replace("~0", "~")
+            try:
+                node = node[int(key)] if isinstance(node, list) else node[key]
+            except (KeyError, IndexError, TypeError, ValueError):
+                raise ValueError(f"$ref {ref!r} points to nothing") from None
         return node
 
     def walk(node: Any, seen: tuple[str, ...]) -> Any:
@@ -138,38 +150,103 @@ class Spec:
 
 
 def load_spec(path: Path | None = None) -> Spec:
-    """Read and compile openapi.yaml (`path`, else the packaged or repository copy)."""
+    """Read and compile openapi.yaml (`path`, else the packaged or repository copy).
+
+    Raises OSError if the file cannot be read, SpecError if it cannot be used.
+    """
     path = default_spec_path() if path is None else path
     text = path.read_bytes()
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    raw = yaml.load(text, Loader=loader)  # noqa: S506 -- a safe loader, C or Python
+    try:
+        raw = yaml.load(text, Loader=loader)  # noqa: S506 -- a safe loader, C or Python
+    except yaml.YAMLError as error:
+        raise SpecError(f"{path}: not valid YAML: {_yaml_problem(error)}") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("paths"), dict):
-        raise ValueError(f"{path} is not an OpenAPI document with paths")
-    document = resolve_refs(raw)
-    return Spec(path=path, text=text, document=document, operations=tuple(_operations(document)))
+        raise SpecError(f"{path}: not an OpenAPI document with paths")
+    try:
+        document = resolve_refs(raw)
+    except (ValueError, RecursionError) as error:
+        raise SpecError(f"{path}: {_problem(error)}") from None
+    operations = tuple(_operations(document, path))
+    return Spec(path=path, text=text, document=document, operations=operations)
 
 
-def _operations(document: Mapping[str, Any]) -> Iterator[Operation]:
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem:
+        mark = error.problem_mark
+        where = "" if mark is None else f" (line {mark.line + 1}, column {mark.column + 1})"
+        return _one_line(error.problem) + where
+    return _one_line(str(error)) or type(error).__name__
+
+
+def _problem(error: Exception) -> str:
+    if isinstance(error, KeyError):
+        return f"{error.args[0]!r} is missing"
+    if isinstance(error, jsonschema_rs.ValidationError):
+        return f"invalid schema: {_one_line(str(error))}"
+    return _one_line(str(error)) or type(error).__name__
+
+
+def _operations(document: Mapping[str, Any], path: Path) -> Iterator[Operation]:
+    seen: dict[str, str] = {}
     for template, item in document["paths"].items():
-        shared = item.get("parameters", [])
+        if not isinstance(template, str) or not template.startswith("/"):
+            raise SpecError(f"{path}: the path {template!r} does not start with '/'")
+        if not isinstance(item, dict):
+            raise SpecError(f"{path}: the path {template} is not an object")
         for method in HTTP_METHODS:
             op = item.get(method)
             if op is None:
                 continue
-            params = {(p["name"], p["in"]): p for p in [*shared, *op.get("parameters", [])]}
-            body = None
-            content = op.get("requestBody", {}).get("content", {})
-            if "application/json" in content:
-                body = Validator(content["application/json"].get("schema", {}), BODY)
-            yield Operation(
-                operation_id=op["operationId"],
-                method=method.upper(),
-                path=template,
-                locale=locale_of(template),
-                body=body,
-                path_params={
-                    name: Validator(p.get("schema", {}), name)
-                    for (name, where), p in params.items()
-                    if where == "path"
-                },
-            )
+            where = f"{path}: {method.upper()} {template}"
+            if not isinstance(op, dict):
+                raise SpecError(f"{where}: not an object")
+            operation_id = op.get("operationId")
+            if not isinstance(operation_id, str) or not operation_id:
+                raise SpecError(f"{where}: no operationId")
+            if operation_id in seen:
+                raise SpecError(
+                    f"{where}: operationId {operation_id} is taken by {seen[operation_id]}"
+                )
+            seen[operation_id] = f"{method.upper()} {template}"
+            try:
+                operation = _operation(template, method, operation_id, item, op)
+            except (KeyError, TypeError, AttributeError, ValueError) as error:
+                raise SpecError(f"{where} ({operation_id}): {_problem(error)}") from None
+            yield operation
+
+
+def _operation(
+    template: str, method: str, operation_id: str, item: Mapping[str, Any], op: Mapping[str, Any]
+) -> Operation:
+    shared = item.get("parameters", [])
+    params = {(p["name"], p["in"]): p for p in [*shared, *op.get("parameters", [])]}
+    body = None
+    content = op.get("requestBody", {}).get("content", {})
+    if "application/json" in content:
+        body = Validator(content["application/json"].get("schema", {}), BODY)
+    path_params = {
+        name: Validator(p.get("schema", {}), name)
+        for (name, where), p in params.items()
+        if where == "path"
+    }
+    names = re.findall(r"{([^}]*)}", template)
+    for name in names:
+        if not TEMPLATE_PARAMETER.fullmatch(f"{{{name}}}"):
+            raise ValueError(f"the path parameter {{{name}}} is not a plain name")
+        if names.count(name) > 1:
+            raise ValueError(f"the path parameter {{{name}}} appears twice")
+        if name not in path_params:
+            raise ValueError(f"the path parameter {{{name}}} is not declared")
+    return Operation(
+        operation_id=operation_id,
+        method=method.upper(),
+        path=template,
+        locale=locale_of(template),
+        body=body,
+        path_params=path_params,
+    )

@@ -65,6 +65,32 @@ def test_a_missing_spec_file_is_an_option_error(
     assert "cannot load the spec" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        pytest.param("openapi: 3.1.0\npaths: {/x.json: [\n", "not valid YAML", id="broken-yaml"),
+        pytest.param(
+            "openapi: 3.1.0\npaths:\n  /x.json:\n    post: {responses: {}}\n",
+            "POST /x.json: no operationId",
+            id="no-operation-id",
+        ),
+    ],
+)
+def test_a_spec_that_cannot_be_used_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, problem: str
+) -> None:
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(text, encoding="utf-8")
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["--spec", str(spec)])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    last_line = err.strip().splitlines()[-1]
+    assert last_line.startswith(f"marksign-mock: error: cannot load the spec: {spec}: ")
+    assert problem in last_line
+
+
 def test_access_tokens_come_from_options_else_environment_else_the_docs(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

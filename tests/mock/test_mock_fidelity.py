@@ -10,7 +10,7 @@ import httpx
 import pytest
 import yaml
 from marksign_mock import MockApp
-from marksign_mock.app import HANDLERS
+from marksign_mock.app import HANDLERS, OperationRoute
 from marksign_mock.errors import MESSAGES, http_status
 
 SPEC_FILE = Path(__file__).resolve().parents[2] / "openapi.yaml"
@@ -30,8 +30,10 @@ def test_the_spec_has_the_four_operations() -> None:
 
 def test_every_operation_of_the_spec_has_a_route(marksign_mock_app: MockApp) -> None:
     routes = {
-        (r.operation.operation_id, r.operation.method, r.operation.path)
-        for r in marksign_mock_app.routes
+        (operation.operation_id, method, route.path)
+        for route in marksign_mock_app.routes
+        if isinstance(route, OperationRoute)
+        for method, operation in route.operations.items()
     }
     assert set(OPERATIONS) <= routes
     assert set(HANDLERS) == {operation_id for operation_id, _, _ in OPERATIONS}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, MutableMapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -115,6 +115,66 @@ async def test_many_concurrent_long_polls_each_get_their_own_answer(
             assert (response.status_code, answer["error_code"]) == (400, 40020)
 
 
+THOUSANDS = 2_000
+
+
+async def test_thousands_of_long_polls_are_held_at_once_and_each_released_with_its_answer(
+    fake_clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = MockConfig(answer_delay=5.0, session_timeout=10.0, max_sessions=THOUSANDS)
+    app = create_app(config, store=SessionStore.from_config(config, clock=fake_clock))
+    key = crypto.certificate().public_key()
+    assert isinstance(key, rsa.RSAPublicKey)
+    held = 0
+    wait = app.store.wait
+
+    async def counted_wait(token: str) -> Any:
+        nonlocal held
+        held += 1
+        return await wait(token)
+
+    monkeypatch.setattr(app.store, "wait", counted_wait)
+    # A quarter each: signs, refuses, chooses the wrong code, never answers. The signers'
+    # documents have 25 hashes (a signature takes milliseconds): a poll given another
+    # session's answer gets a signature that does not verify, or the wrong error.
+    codes = ["30303039914", "30403039917", "30403039972", "30403039983"]
+    async with serving(app) as client:
+        sessions = []
+        for i in range(THOUSANDS):  # started in the store: the polls are what is tested
+            hash_bytes = hashlib.sha256(b"document %d" % (i // 4 % 25)).digest()
+            code = codes[i % 4]
+            session = app.store.create(
+                hash_algorithm="SHA256", hash_hex=hash_bytes.hex(), country="LT", personal_code=code
+            )
+            sessions.append((session.token, hash_bytes, code))
+        polls = [asyncio.create_task(poll(client, token)) for token, _, _ in sessions]
+        for _ in range(1000):
+            if held == THOUSANDS:
+                break
+            await asyncio.sleep(0)
+        assert held == THOUSANDS  # every status call is in the store, waiting at once
+        assert not any(p.done() for p in polls)
+        fake_clock.advance(5.0)  # the people answer, except those who never do
+        app.store.sweep()
+        silent = [p for p, (_, _, code) in zip(polls, sessions, strict=True) if code == codes[3]]
+        await asyncio.gather(*(p for p in polls if p not in silent))
+        assert not any(p.done() for p in silent)
+        fake_clock.advance(5.0)  # the silent sessions expire
+        app.store.sweep()
+        responses = await asyncio.gather(*polls)
+    prehashed = utils.Prehashed(hashes.SHA256())
+    for (_, hash_bytes, code), response in zip(sessions, responses, strict=True):
+        answer = response.json()
+        if code == codes[0]:
+            assert response.status_code == 200
+            signature = base64.b64decode(answer["signature_value"])
+            key.verify(signature, hash_bytes, padding.PKCS1v15(), prehashed)
+        elif code == codes[3]:
+            assert (response.status_code, answer["error_code"]) == (400, 40021)
+        else:
+            assert (response.status_code, answer["error_code"]) == (400, 40020)
+
+
 async def test_a_reset_answers_waiting_long_polls_with_not_found() -> None:
     app = create_app(MockConfig(answer_delay=30.0, session_timeout=60.0))
     async with serving(app) as client:
@@ -152,7 +212,7 @@ async def test_the_asgi_lifespan_protocol_starts_and_stops_the_sweeper() -> None
     for kind in ("lifespan.startup", "lifespan.shutdown"):
         messages.put_nowait({"type": kind})
 
-    async def send(message: dict[str, str]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message["type"])
 
     await app({"type": "lifespan"}, messages.get, send)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from marksign_mock.errors import ApiError
-from marksign_mock.spec import default_spec_path, load_spec, resolve_refs
+from marksign_mock.spec import SpecError, default_spec_path, load_spec, resolve_refs
 
 REPO_SPEC = Path(__file__).resolve().parents[2] / "openapi.yaml"
 
@@ -64,3 +65,81 @@ def test_refs_are_resolved_recursively_and_cycles_refused() -> None:
         resolve_refs({"a": {"$ref": "#/a"}})
     with pytest.raises(ValueError, match="local"):
         resolve_refs({"a": {"$ref": "other.yaml#/a"}})
+
+
+def _spec_with(old: str, new: str) -> str:
+    text = REPO_SPEC.read_text(encoding="utf-8")
+    assert old in text
+    return text.replace(old, new)
+
+
+STATUS_EN = "POST /en/smartid/sign/hash/status/{token}.json"
+STATUS_LT = "POST /smartid/sign/hash/status/{token}.json (getHashSigningStatus)"
+# A spec that cannot be used, built from the repository's; what its error must say.
+BROKEN_SPECS = [
+    pytest.param(
+        lambda: "openapi: 3.1.0\npaths: {/x.json: [\n",
+        "not valid YAML: did not find expected node content (line 3, column 1)",
+        id="broken-yaml",
+    ),
+    pytest.param(lambda: "- openapi\n", "not an OpenAPI document with paths", id="a-list"),
+    pytest.param(
+        lambda: _spec_with("      operationId: getHashSigningStatusEn\n", ""),
+        f"{STATUS_EN}: no operationId",
+        id="no-operation-id",
+    ),
+    pytest.param(
+        lambda: _spec_with(
+            "operationId: getHashSigningStatusEn", "operationId: getHashSigningStatus"
+        ),
+        f"{STATUS_EN}: operationId getHashSigningStatus is taken by POST /smartid/",
+        id="duplicate-operation-id",
+    ),
+    pytest.param(
+        lambda: _spec_with("schemas/HashSigningStatusRequest'", "schemas/Missing'"),
+        "$ref '#/components/schemas/Missing' points to nothing",
+        id="dangling-ref",
+    ),
+    pytest.param(
+        lambda: _spec_with("enum: [LT, EE]", "enum: 5"),
+        "POST /smartid/sign/hash.json (initializeHashSigning): invalid schema: ",
+        id="invalid-schema",
+    ),
+    pytest.param(
+        lambda: _spec_with(
+            "    parameters:\n      - $ref: '#/components/parameters/SessionToken'\n", ""
+        ),
+        f"{STATUS_LT}: the path parameter {{token}} is not declared",
+        id="undeclared-path-parameter",
+    ),
+    pytest.param(
+        lambda: _spec_with("      in: path\n", ""),
+        f"{STATUS_LT}: 'in' is missing",
+        id="parameter-without-in",
+    ),
+    pytest.param(
+        lambda: _spec_with("  /en/smartid/sign/hash.json:", "  en/smartid/sign/hash.json:"),
+        "the path 'en/smartid/sign/hash.json' does not start with '/'",
+        id="relative-path",
+    ),
+    pytest.param(
+        lambda: _spec_with("/smartid/sign/hash/status/{token}.json:", "/x/{token:int}.json:"),
+        "the path parameter {token:int} is not a plain name",
+        id="typed-path-parameter",
+    ),
+]
+
+
+@pytest.mark.parametrize(("write", "problem"), BROKEN_SPECS)
+def test_a_spec_that_cannot_be_used_is_a_one_line_error_naming_file_and_problem(
+    tmp_path: Path, write: Callable[[], str], problem: str
+) -> None:
+    broken = tmp_path / "openapi.yaml"
+    broken.write_text(write(), encoding="utf-8")
+    with pytest.raises(SpecError) as raised:
+        load_spec(broken)
+    message = str(raised.value)
+    assert message.startswith(f"{broken}: ")
+    assert problem in message
+    assert "\n" not in message
+    assert isinstance(raised.value, ValueError)  # what callers catching ValueError expect
