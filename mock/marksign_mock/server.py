@@ -10,13 +10,33 @@ from types import TracebackType
 from typing import Any
 
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from .app import MockApp
+from .errors import ApiError, locale_of
 from .models import SessionStore
 
 
+class ErrorShapedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, but a request that is not HTTP at all (a garbage request
+    line, a non-numeric Content-Length) gets the API's error shape (400 / 40001 naming
+    `[request]`) instead of uvicorn's plain-text 400: every answer of the simulator is JSON.
+    """
+
+    def send_400_response(self, msg: str) -> None:
+        path = self.url.decode("latin-1") if self.url else "/en/"
+        body = ApiError.invalid_parameter("request", "invalid").body(locale_of(path))
+        self.transport.write(
+            b"HTTP/1.1 400 Bad Request\r\n"
+            b"content-type: application/json\r\n"
+            b"content-length: %d\r\n"
+            b"connection: close\r\n\r\n%s" % (len(body), body)
+        )
+        self.transport.close()
+
+
 def uvicorn_config(app: MockApp, *, log_level: str = "info", **overrides: Any) -> uvicorn.Config:
-    """uvicorn settings for the simulator: httptools when installed, no access log.
+    """uvicorn settings for the simulator: httptools, asyncio's loop, no access log.
 
     The event loop is the standard library's, not uvloop: under 200 busy keep-alive
     connections uvloop served a few of them late (p99 ~1 s against ~50 ms with asyncio's
@@ -28,7 +48,7 @@ def uvicorn_config(app: MockApp, *, log_level: str = "info", **overrides: Any) -
     settings: dict[str, Any] = {
         "host": app.config.host,
         "port": app.config.port,
-        "http": "auto",
+        "http": ErrorShapedHttpToolsProtocol,
         "loop": "asyncio",
         "lifespan": "on",
         "access_log": False,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import queue
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -101,3 +103,29 @@ def test_the_plugin_serves_a_simulator_per_test(marksign_mock_server: Background
     assert len(marksign_mock_server.store) == 1
     assert marksign_mock_server.reset() == 1
     assert len(marksign_mock_server.store) == 0
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"GARBAGE\r\n\r\n",
+        b"POST /en/smartid/sign/hash.json HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+    ],
+    ids=["request-line", "content-length"],
+)
+def test_a_request_that_is_not_http_gets_the_error_shape(
+    marksign_mock_server: BackgroundServer, raw: bytes
+) -> None:
+    host, port = marksign_mock_server.base_url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(raw)
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ")
+    assert b"\r\ncontent-type: application/json\r\n" in head + b"\r\n"
+    error = json.loads(body)
+    assert error["status"] == "error"
+    assert error["error_code"] == 40001
+    assert "[request]" in error["message"]
