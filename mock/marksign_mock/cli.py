@@ -14,6 +14,9 @@ from pathlib import Path
 
 from .config import DOCS_ACCESS_TOKEN, MockConfig
 
+# The option defaults are MockConfig's: one place for each setting.
+DEFAULTS = MockConfig()
+
 ENV_ACCESS_TOKENS = "MARKSIGN_MOCK_ACCESS_TOKENS"
 READY_PREFIX = "marksign-mock: serving "  # the startup line; the URL follows it
 
@@ -57,9 +60,9 @@ def _parser() -> argparse.ArgumentParser:
             "GET /_mock/certificate.pem, GET /_mock/openapi.yaml, POST /_mock/reset."
         ),
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
+    parser.add_argument("--host", default=DEFAULTS.host, help="address to listen on (%(default)s)")
     parser.add_argument(
-        "--port", type=_port, default=8000, help="port, 0 for any free one (%(default)s)"
+        "--port", type=_port, default=DEFAULTS.port, help="port, 0 for any free one (%(default)s)"
     )
     parser.add_argument(
         "--access-token",
@@ -74,21 +77,21 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--answer-delay",
         type=_number(float, 0, strict=False),
-        default=1.0,
+        default=DEFAULTS.answer_delay,
         metavar="SECONDS",
         help="how long the simulated person takes to answer (%(default)s)",
     )
     parser.add_argument(
         "--session-timeout",
         type=_number(float, 0, strict=True),
-        default=120.0,
+        default=DEFAULTS.session_timeout,
         metavar="SECONDS",
         help="a session nobody answers expires after this (%(default)s)",
     )
     parser.add_argument(
         "--retention",
         type=_number(float, 0, strict=False),
-        default=300.0,
+        default=DEFAULTS.retention,
         metavar="SECONDS",
         help="a finished session's result stays fetchable this long (%(default)s)",
     )
@@ -101,7 +104,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--max-sessions",
         type=_number(int, 1, strict=False),
-        default=50_000,
+        default=DEFAULTS.max_sessions,
         metavar="N",
         help="live sessions at most; one more is refused with 42900 (%(default)s)",
     )
