@@ -12,9 +12,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-# The line `marksign-mock` prints once it listens; the base URL follows it (marksign_mock.cli).
-READY_PREFIX = "marksign-mock: serving "
-ACCESS_TOKENS_ENV = "MARKSIGN_MOCK_ACCESS_TOKENS"  # read by marksign-mock; keeps tokens off `ps`
+from marksign_mock.cli import ENV_ACCESS_TOKENS, READY_PREFIX
+
 # Answers at once and lets any well-formed personal code sign: generated requests succeed fast.
 CONTRACT_OPTIONS = ("--answer-delay", "0", "--allow-any-code")
 
@@ -54,7 +53,7 @@ class SimulatorProcess:
         ]
         env: Mapping[str, str] = dict(os.environ)
         if self.access_token is not None:
-            env = {**env, ACCESS_TOKENS_ENV: self.access_token}
+            env = {**env, ENV_ACCESS_TOKENS: self.access_token}  # keeps it off `ps`
         if self.log_path is not None:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             self._log = self.log_path.open("wb")

@@ -376,10 +376,8 @@ class MockApp:
         )
 
     async def _status(self, _: dict[str, Any], path_params: Mapping[str, str]) -> bytes:
-        token = path_params.get("token")
-        if token is None:
-            raise ApiError.invalid_parameter("token", "blank")
-        signature = await self.store.status(token)
+        # The route always captures `token`, validated against the spec before this runs.
+        signature = await self.store.status(path_params["token"])
         return orjson.dumps({"status": "ok", "signature_value": signature})
 
     # -- control plane (/_mock/..., not part of openapi.yaml) ----------------------------

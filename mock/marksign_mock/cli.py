@@ -70,8 +70,8 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         metavar="TOKEN",
         help=(
-            f"an accepted API access token (repeatable); default: ${ENV_ACCESS_TOKENS} "
-            "(comma-separated), else the docs' sample token"
+            f"an accepted API access token (repeatable; visible to `ps`: prefer "
+            f"${ENV_ACCESS_TOKENS}, comma-separated); default: the docs' sample token"
         ),
     )
     parser.add_argument(

@@ -27,7 +27,7 @@ TESTKEYS_DIR: Final = Path(__file__).resolve().parent / "testkeys"
 KEY_FILE: Final = "TEST-ONLY-key.pem"
 CERTIFICATE_FILE: Final = "TEST-ONLY-certificate.pem"
 
-_DIGEST_SIZES: Final[dict[str, int]] = {"SHA256": 32, "SHA512": 64}
+DIGEST_SIZES: Final[dict[str, int]] = {"SHA256": 32, "SHA512": 64}
 
 
 def control_code(hash_bytes: bytes) -> str:
@@ -97,8 +97,8 @@ def sign_hash(hash_algorithm: str, hash_bytes: bytes) -> str:
 
 
 def sign_hash_uncached(hash_algorithm: str, hash_bytes: bytes) -> str:
-    if len(hash_bytes) != _DIGEST_SIZES.get(hash_algorithm):
-        raise ValueError(f"a {hash_algorithm} hash has {_DIGEST_SIZES.get(hash_algorithm)} bytes")
+    if len(hash_bytes) != DIGEST_SIZES.get(hash_algorithm):
+        raise ValueError(f"a {hash_algorithm} hash has {DIGEST_SIZES.get(hash_algorithm)} bytes")
     signature = _private_key().sign(
         hash_bytes, padding.PKCS1v15(), utils.Prehashed(_algorithm(hash_algorithm))
     )

@@ -154,7 +154,7 @@ class SessionStore:
             hash_bytes = bytes.fromhex(hash_hex)
         except ValueError:
             raise ApiError.invalid_parameter("hash", "invalid") from None
-        if len(hash_bytes) != {"SHA256": 32, "SHA512": 64}.get(hash_algorithm):
+        if len(hash_bytes) != crypto.DIGEST_SIZES.get(hash_algorithm):
             raise ApiError.invalid_parameter("hash", "invalid")
         answer = self.person.answer(personal_code)
         if answer is None:
@@ -234,8 +234,10 @@ class SessionStore:
             if sessions.pop(token, None) is not None:
                 removed += 1
         # Finished but retained sessions are capped too: memory stays bounded at any rate.
-        # The heap's top finished first, so it is finished whenever any session is.
-        while removal and len(sessions) - self.live_count() > self.max_retained:
+        # The heap's top finished first, so it is finished whenever any session is; popping
+        # finished sessions leaves the live count as it is.
+        live = self.live_count()
+        while removal and len(sessions) - live > self.max_retained:
             _, token = heapq.heappop(removal)
             if sessions.pop(token, None) is not None:
                 removed += 1

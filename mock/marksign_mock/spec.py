@@ -77,10 +77,9 @@ def resolve_refs(document: Mapping[str, Any]) -> Any:
 class Validator:
     """A compiled schema that reports a failure as 40001 naming the parameter."""
 
-    __slots__ = ("_compiled", "_order", "name", "schema")
+    __slots__ = ("_compiled", "_order", "name")
 
     def __init__(self, schema: Mapping[str, Any], name: str) -> None:
-        self.schema = schema
         self.name = name  # the parameter named when the value as a whole is wrong
         self._compiled = jsonschema_rs.Draft202012Validator(dict(schema))
         self._order = {key: i for i, key in enumerate(schema.get("properties", {}))}
@@ -139,7 +138,6 @@ class Operation:
 class Spec:
     path: Path
     text: bytes  # the file as written, for GET /_mock/openapi.yaml
-    document: Mapping[str, Any]  # with $refs resolved
     operations: tuple[Operation, ...]
 
     def operation(self, operation_id: str) -> Operation:
@@ -168,7 +166,7 @@ def load_spec(path: Path | None = None) -> Spec:
     except (ValueError, RecursionError) as error:
         raise SpecError(f"{path}: {_problem(error)}") from None
     operations = tuple(_operations(document, path))
-    return Spec(path=path, text=text, document=document, operations=operations)
+    return Spec(path=path, text=text, operations=operations)
 
 
 def _one_line(text: str) -> str:

@@ -42,9 +42,16 @@ def test_signature_of_a_hash_verifies_as_a_signature_of_the_document(
     public_key.verify(signature, DOCUMENT, padding.PKCS1v15(), hash_class())
 
 
+# SHA-256 of the raw signature of DOCUMENT by the shipped test key: the same hash gets the
+# same signature across runs and machines (a regenerated or swapped key changes it).
+PINNED_SIGNATURE_SHA256 = "7162443897e6fe96e24a7e70894267a4a617a5cbb815eba5c0a2c620e4005b80"
+
+
 def test_the_same_hash_gets_the_same_signature_from_the_shipped_key() -> None:
     hash_bytes = hashlib.sha256(DOCUMENT).digest()
     uncached = crypto.sign_hash_uncached
+    signature = base64.b64decode(uncached("SHA256", hash_bytes))
+    assert hashlib.sha256(signature).hexdigest() == PINNED_SIGNATURE_SHA256
     assert uncached("SHA256", hash_bytes) == uncached("SHA256", hash_bytes)
     assert crypto.sign_hash("SHA256", hash_bytes) == uncached("SHA256", hash_bytes)
     assert crypto.sign_hash("SHA512", hashlib.sha512(DOCUMENT).digest()) != crypto.sign_hash(
@@ -53,11 +60,13 @@ def test_the_same_hash_gets_the_same_signature_from_the_shipped_key() -> None:
 
 
 def test_signatures_are_cached_once_made() -> None:
-    hash_bytes = hashlib.sha256(b"cached").digest()
+    # A document no other test signs (the signature cache is shared by the process).
+    document = b"cached, " + __name__.encode()
+    hash_bytes = hashlib.sha256(document).digest()
     assert crypto.cached_signature("SHA256", hash_bytes) is None
     signature = crypto.sign_hash("SHA256", hash_bytes)
     assert crypto.cached_signature("SHA256", hash_bytes) == signature
-    assert crypto.cached_signature("SHA512", hashlib.sha512(b"cached").digest()) is None
+    assert crypto.cached_signature("SHA512", hashlib.sha512(document).digest()) is None
 
 
 def test_a_hash_of_the_wrong_length_is_refused() -> None:
