@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help install generate check-generated lint-spec lint typecheck test demo mock contract bench clean
+.PHONY: help install generate check-generated lint-spec lint typecheck test demo mock contract bench dist clean
 
 help:
 	@echo "make demo             start the simulator and sign a hash in both locales (the main job)"
@@ -14,12 +14,16 @@ help:
 	@echo "make check-generated  fail if generated_client/ differs from a fresh generation"
 	@echo "make mock             run the simulator on http://127.0.0.1:8000"
 	@echo "make contract         contract-test the embedded simulator, or BASE_URL=... ACCESS_TOKEN=..."
+	@echo "make dist             build marksign-client, marksign-mock, marksign-contract into dist/"
 	@echo "make bench            benchmarks vs Prism, long polls, client overhead (BENCH_ARGS=--quick)"
 
-$(STAMP): pyproject.toml constraints.txt generated_client/pyproject.toml
+# The three distributions, editable, and the development tools (pyproject.toml's `dev`
+# group; `--group` needs pip 25.1 or newer, hence the upgrade), all pinned by constraints.txt.
+$(STAMP): pyproject.toml constraints.txt generated_client/pyproject.toml mock/pyproject.toml contract/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]' -e ./generated_client
+	$(BIN)/python -m pip install --quiet --upgrade 'pip>=25.1'
+	$(BIN)/python -m pip install --quiet -c constraints.txt --group dev \
+		-e ./generated_client -e ./mock -e ./contract
 	@touch $@
 
 install: $(STAMP)
@@ -36,6 +40,7 @@ lint-spec: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo --no-cache
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -55,6 +60,15 @@ contract: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Each wheel is built from its sdist (python -m build's default), so the sdists are proven too.
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist generated_client
+	$(BIN)/python -m build --outdir dist mock
+	$(BIN)/python -m build --outdir dist contract
+	$(BIN)/twine check --strict dist/*
+	$(BIN)/check-wheel-contents dist/*.whl
 
 clean:
 	rm -rf $(VENV) .tools reports bench/results .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,7 +1,7 @@
 """The project's main job: sign a hash with the simulator through the generated client.
 
-Starts `marksign-mock` on a free loopback port, then for each locale (EN and LT):
-initialize hash signing, show the control code, wait for the status (a long poll), and
+Starts the simulator on a free loopback port (through its launcher), then for each locale
+(EN and LT): initialize hash signing, show the control code, wait for the status (a long poll), and
 verify the returned signature against the simulator's test certificate. Exits 0 only if
 every signature verifies.
 
@@ -14,13 +14,10 @@ import argparse
 import base64
 import hashlib
 import os
-import socket
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
 from cryptography import x509
@@ -44,9 +41,12 @@ from marksign_client.models import (
     InitializeHashSigningOk,
     InitializeHashSigningRequest,
 )
+from marksign_mock import SimulatorProcess
+from marksign_spec import load_spec
 
-# The docs' sample access token, which the simulator accepts by default.
-ACCESS_TOKEN = os.environ.get("MARKSIGN_ACCESS_TOKEN", "52900c96-3f60-5307-3719-5948f0191da6")
+# The docs' sample access token (openapi.yaml's example), which the simulator accepts by
+# default.
+ACCESS_TOKEN = os.environ.get("MARKSIGN_ACCESS_TOKEN") or load_spec().sample_access_token
 SIGNER = "30303039914"  # a Smart-ID demo identity that confirms
 LOCALES = {
     "EN": (initialize_hash_signing_en, get_hash_signing_status_en),
@@ -58,42 +58,18 @@ class DemoError(Exception):
     """A step of the demo failed; the message says which and why."""
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def running_simulator() -> Iterator[str]:
-    """Start `marksign-mock` on a free loopback port; yield its base URL; stop it."""
-    port = free_port()
-    command = Path(sys.executable).with_name("marksign-mock")
-    process = subprocess.Popen(  # noqa: S603 - our own console script, fixed arguments
-        [str(command), "--host", "127.0.0.1", "--port", str(port), "--answer-delay", "0.5"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base_url = f"http://127.0.0.1:{port}"
+    """Start the simulator on a free loopback port (the launcher); yield its base URL."""
+    simulator = SimulatorProcess(("--answer-delay", "0.5"))
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(base_url + "/_mock/certificate.pem", timeout=1).raise_for_status()
-                break
-            except httpx.HTTPError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    stderr = process.stderr.read() if process.stderr else ""
-                    raise DemoError(f"the simulator did not start: {stderr.strip()}") from None
-                time.sleep(0.1)
-        yield base_url
+        simulator.start()
+    except RuntimeError as error:
+        raise DemoError(f"the simulator did not start: {error}") from None
+    try:
+        yield simulator.base_url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        simulator.stop()
 
 
 def sign_in_locale(client: Client, locale: str, certificate: x509.Certificate) -> str:

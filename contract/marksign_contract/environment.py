@@ -12,12 +12,3 @@ from typing import Final
 ACCESS_TOKEN_ENV: Final = "MARKSIGN_CONTRACT_ACCESS_TOKEN"  # noqa: S105 -- a variable name
 MAX_REQUESTS_ENV: Final = "MARKSIGN_CONTRACT_MAX_REQUESTS"
 REQUEST_COUNT_FILE_ENV: Final = "MARKSIGN_CONTRACT_REQUEST_COUNT_FILE"
-
-# The access token of Mark Sign's documentation samples; not a secret. The simulator
-# accepts it unless told otherwise.
-DOCS_ACCESS_TOKEN: Final = "52900c96-3f60-5307-3719-5948f0191da6"  # noqa: S105
-ACCESS_TOKEN_MAX_LENGTH: Final = 256  # components/schemas/AccessToken in openapi.yaml
-
-
-def is_schema_valid_access_token(value: object) -> bool:
-    return isinstance(value, str) and 1 <= len(value) <= ACCESS_TOKEN_MAX_LENGTH

@@ -13,7 +13,15 @@ accepts by default. Loading schemathesis.toml registers these hooks for the whol
 
 The request budget. With `MAX_REQUESTS_ENV` set, the hook refuses to send more than that many
 requests: the one over the budget stops the run (as Ctrl+C would) before anything is sent.
-With `REQUEST_COUNT_FILE_ENV` set, the number sent is written to that file at exit.
+With `REQUEST_COUNT_FILE_ENV` set, the number sent so far is written to that file after
+each request (so it is right however the process ends).
+
+State. Schemathesis calls hooks and checks as plain functions with no object of the run to
+keep things on (its schema and case classes have `__slots__`), so what a run remembers (the
+request count, the issued tokens) lives in one `RunState`, created when Schemathesis loads
+this module, i.e. once per `schemathesis run` process; there is no other module state.
+Contract facts (the status operations, the access token's length limits, the docs' sample
+token) come from the spec layer.
 
 Two checks of our own hold the status call to its token. The built-in checks accept any
 documented, schema-valid answer, so they see nothing wrong in a 200 for a token nobody
@@ -32,7 +40,6 @@ catch the latter, but only for URLs nested under the creating one, which ours ar
 
 from __future__ import annotations
 
-import atexit
 import json
 import os
 import threading
@@ -42,20 +49,13 @@ from urllib.parse import urlsplit
 
 import requests
 import schemathesis
+from marksign_spec import Spec, load_spec
 from requests.auth import AuthBase
 
-from .environment import (
-    ACCESS_TOKEN_ENV,
-    DOCS_ACCESS_TOKEN,
-    MAX_REQUESTS_ENV,
-    REQUEST_COUNT_FILE_ENV,
-    is_schema_valid_access_token,
-)
+from .environment import ACCESS_TOKEN_ENV, MAX_REQUESTS_ENV, REQUEST_COUNT_FILE_ENV
 
 # What requests carry until they are sent, and all that reports show.
 TOKEN_STAND_IN = "access-token-added-when-sent"  # noqa: S105
-
-STATUS_OPERATION_IDS = frozenset({"getHashSigningStatus", "getHashSigningStatusEn"})
 
 _STAND_IN_JSON = json.dumps(TOKEN_STAND_IN).encode()
 _SHOWN = "_marksign_contract_shown"  # attribute of a PreparedRequest: its body before the token
@@ -65,30 +65,34 @@ class RequestBudgetExhausted(KeyboardInterrupt):
     """The request budget is spent: stop the run the way Ctrl+C does, reports included."""
 
 
-class _RequestBudget:
-    def __init__(self) -> None:
+class RunState:
+    """What one `schemathesis run` remembers: requests sent, session tokens issued."""
+
+    def __init__(self, spec: Spec) -> None:
+        self.status_operation_ids = frozenset(spec.operation_ids("status"))
+        limits = spec.limits
+        self.access_token_lengths = (limits.access_token_min_length, limits.access_token_max_length)
+        self.default_access_token = spec.sample_access_token
         self._lock = threading.Lock()
         self.sent = 0
+        self._tokens: dict[str, set[str]] = {}  # by server (`origin`)
 
-    def take(self) -> None:
+    def take_request(self) -> None:
+        """Count one request; RequestBudgetExhausted once the budget is spent."""
         limit = os.environ.get(MAX_REQUESTS_ENV)
+        count_file = os.environ.get(REQUEST_COUNT_FILE_ENV)
         with self._lock:
             if limit is not None and self.sent >= int(limit):
                 raise RequestBudgetExhausted(f"the request budget of {limit} is spent")
             self.sent += 1
+            if count_file:
+                Path(count_file).write_text(f"{self.sent}\n", encoding="utf-8")
 
+    def is_schema_valid_access_token(self, value: object) -> bool:
+        low, high = self.access_token_lengths
+        return isinstance(value, str) and low <= len(value) <= high
 
-_budget = _RequestBudget()
-
-
-class _IssuedTokens:
-    """The session tokens that initialize answers carried, by server (`origin`)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._tokens: dict[str, set[str]] = {}
-
-    def add(self, origin: str, token: str) -> None:
+    def add_issued(self, origin: str, token: str) -> None:
         with self._lock:
             self._tokens.setdefault(origin, set()).add(token)
 
@@ -97,16 +101,7 @@ class _IssuedTokens:
             return token in self._tokens.get(origin, ())
 
 
-_issued = _IssuedTokens()
-
-
-def _write_request_count() -> None:
-    path = os.environ.get(REQUEST_COUNT_FILE_ENV)
-    if path:
-        Path(path).write_text(f"{_budget.sent}\n", encoding="utf-8")
-
-
-atexit.register(_write_request_count)
+_run = RunState(load_spec())
 
 
 class _AddAccessToken(AuthBase):
@@ -149,11 +144,11 @@ def _restore_on_response(response: requests.Response, **_: Any) -> requests.Resp
 def before_call(
     context: schemathesis.HookContext, case: schemathesis.Case[Any], kwargs: dict[str, Any]
 ) -> None:
-    _budget.take()
+    _run.take_request()
     body = case.body
-    if isinstance(body, dict) and is_schema_valid_access_token(body.get("access_token")):
+    if isinstance(body, dict) and _run.is_schema_valid_access_token(body.get("access_token")):
         body["access_token"] = TOKEN_STAND_IN
-        token = os.environ.get(ACCESS_TOKEN_ENV) or DOCS_ACCESS_TOKEN
+        token = os.environ.get(ACCESS_TOKEN_ENV) or _run.default_access_token
         kwargs["auth"] = _AddAccessToken(token)
 
 
@@ -164,7 +159,7 @@ def after_call(
     if response.status_code == 200 and not _is_status_call(case):
         token = _json_field(response, "token")
         if isinstance(token, str):
-            _issued.add(_origin(response), token)
+            _run.add_issued(_origin(response), token)
 
 
 @schemathesis.hook
@@ -184,7 +179,7 @@ def unknown_session_not_found(
     if response.status_code != 200 or not _is_status_call(case):
         return None
     token = case.path_parameters.get("token")
-    if _issued.issued(_origin(response), token) or _issued_earlier(ctx, case, token):
+    if _run.issued(_origin(response), token) or _issued_earlier(ctx, case, token):
         return None
     raise AssertionError(
         f"The status call answered {response.status_code} for the session token {token!r}, "
@@ -210,7 +205,7 @@ def issued_session_found(
 
 def _is_status_call(case: schemathesis.Case[Any]) -> bool:
     operation = case.operation
-    return operation.schema.get_operation_id(operation) in STATUS_OPERATION_IDS
+    return operation.schema.get_operation_id(operation) in _run.status_operation_ids
 
 
 def _origin(response: schemathesis.Response) -> str:

@@ -3,11 +3,13 @@
     from marksign_mock import MockConfig, create_app
     app = create_app(MockConfig(answer_delay=0.1))   # an ASGI app; app.store holds sessions
 
-Layers, one job per module: `config` (settings), `errors` (codes, statuses, messages),
-`person` (the simulated Smart-ID user), `crypto` (verification code, signature),
-`models` (sessions and their store, no HTTP), `spec` (openapi.yaml compiled into routes
-and validators), `app` (HTTP), `server` and `cli` (running it on a socket), `inprocess`
-(an httpx transport without a socket), `pytest_plugin` (fixtures).
+One job per module, in moto's shape: `exceptions` (error codes and messages),
+`models` (sessions and their store, no HTTP), `person` (the simulated Smart-ID user),
+`crypto` (verification code, signature), `validation` (request schemas compiled from the
+spec layer, `marksign_spec`), `responses` (request -> model -> answer), `routing` (spec
+operations to handlers), `rendering` (HTTP answers and the error shape), `control` (the
+`/_mock/` control plane), `app` (the Starlette app), `launcher` (the one way to start it:
+in process, in a thread, as a subprocess), `cli` and `pytest_plugin`.
 """
 
 from __future__ import annotations
@@ -18,9 +20,8 @@ from .config import MockConfig
 
 if TYPE_CHECKING:
     from .app import MockApp, create_app
-    from .inprocess import InProcessTransport
+    from .launcher import BackgroundServer, InProcessTransport, SimulatorProcess
     from .models import SessionStore
-    from .server import BackgroundServer
 
 __all__ = [
     "BackgroundServer",
@@ -28,6 +29,7 @@ __all__ = [
     "MockApp",
     "MockConfig",
     "SessionStore",
+    "SimulatorProcess",
     "create_app",
 ]
 
@@ -37,8 +39,9 @@ _LAZY = {
     "MockApp": "app",
     "create_app": "app",
     "SessionStore": "models",
-    "BackgroundServer": "server",
-    "InProcessTransport": "inprocess",
+    "BackgroundServer": "launcher",
+    "InProcessTransport": "launcher",
+    "SimulatorProcess": "launcher",
 }
 
 

@@ -1,24 +1,19 @@
-"""`marksign-mock` / `python -m marksign_mock`: run the simulator with uvicorn."""
+"""`marksign-mock` / `python -m marksign_mock`: run the simulator (through the launcher)."""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import math
 import os
-import socket
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .config import DOCS_ACCESS_TOKEN, MockConfig
+from .config import ENV_ACCESS_TOKENS, MockConfig, docs_access_token
 
 # The option defaults are MockConfig's: one place for each setting.
 DEFAULTS = MockConfig()
-
-ENV_ACCESS_TOKENS = "MARKSIGN_MOCK_ACCESS_TOKENS"
-READY_PREFIX = "marksign-mock: serving "  # the startup line; the URL follows it
 
 
 def _number(kind: Callable[[str], float], minimum: float, strict: bool) -> Callable[[str], float]:
@@ -122,7 +117,7 @@ def _access_tokens(given: list[str] | None) -> frozenset[str]:
     if given:
         return frozenset(given)
     from_env = [t.strip() for t in os.environ.get(ENV_ACCESS_TOKENS, "").split(",")]
-    return frozenset(t for t in from_env if t) or frozenset({DOCS_ACCESS_TOKEN})
+    return frozenset(t for t in from_env if t) or frozenset({docs_access_token()})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -143,10 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except ValueError as error:
         parser.error(str(error))
-    import uvicorn  # imported late: --help and option errors stay fast
-
-    from .app import create_app
-    from .server import base_url, uvicorn_config
+    from .app import create_app  # imported late: --help and option errors stay fast
+    from .launcher import serve
 
     try:
         app = create_app(config)
@@ -155,18 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-
-    class AnnouncingServer(uvicorn.Server):
-        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-            await super().startup(sockets)
-            for server in getattr(self, "servers", []):
-                for sock in server.sockets:
-                    host, port = sock.getsockname()[:2]
-                    print(f"{READY_PREFIX}{base_url(host, port)}", flush=True)
-
-    server = AnnouncingServer(uvicorn_config(app, log_level=args.log_level))
-    with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C is how one stops it
-        server.run()
+    serve(app, log_level=args.log_level)
     return 0
 
 

@@ -5,8 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# The access token of Mark Sign's documentation samples; not a secret.
-DOCS_ACCESS_TOKEN = "52900c96-3f60-5307-3719-5948f0191da6"  # noqa: S105
+from marksign_spec import load_spec
+
+# Accepted access tokens, comma-separated, for `marksign-mock` (keeps them off `ps`).
+ENV_ACCESS_TOKENS = "MARKSIGN_MOCK_ACCESS_TOKENS"
+
+
+def docs_access_token() -> str:
+    """The access token of Mark Sign's documentation samples (openapi.yaml's example)."""
+    return load_spec().sample_access_token
 
 
 @dataclass(frozen=True)
@@ -16,7 +23,7 @@ class MockConfig:
     host: str = "127.0.0.1"
     port: int = 8000
     # Access tokens the simulator accepts; compared in constant time, never logged.
-    access_tokens: frozenset[str] = field(default_factory=lambda: frozenset({DOCS_ACCESS_TOKEN}))
+    access_tokens: frozenset[str] = field(default_factory=lambda: frozenset({docs_access_token()}))
     # How long the simulated person takes to answer on the phone.
     answer_delay: float = 1.0
     # A session nobody answers ends after this long (status answers 40021).
@@ -31,8 +38,9 @@ class MockConfig:
     max_sessions: int = 50_000
     # Finished sessions kept for `retention`; beyond this the oldest are dropped early.
     max_retained: int = 100_000
-    # Largest request body accepted; a larger one is refused with 41300.
-    max_body_bytes: int = 65_536
+    # Largest request body accepted; a larger one is refused with 41300. None: the spec's
+    # limit (info.x-max-request-body-bytes).
+    max_body_bytes: int | None = None
     # openapi.yaml to serve and validate against; None: the packaged or repository copy.
     spec_path: Path | None = None
 
@@ -46,9 +54,10 @@ class MockConfig:
                 raise ValueError(f"{name} cannot be negative")
         if self.session_timeout <= 0:
             raise ValueError("session_timeout must be positive")
-        for name in ("max_sessions", "max_body_bytes"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1")
+        if self.max_sessions < 1:
+            raise ValueError("max_sessions must be at least 1")
+        if self.max_body_bytes is not None and self.max_body_bytes < 1:
+            raise ValueError("max_body_bytes must be at least 1")
         if self.max_retained < 0:
             raise ValueError("max_retained cannot be negative")
         if not 0 <= self.port <= 65535:

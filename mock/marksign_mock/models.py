@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from . import crypto
 from .config import MockConfig
-from .errors import ApiError
+from .exceptions import ApiError
 from .person import Outcome, SimulatedPerson
 
 Clock = Callable[[], float]

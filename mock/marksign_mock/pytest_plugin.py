@@ -25,8 +25,7 @@ if TYPE_CHECKING:
 
     from .app import MockApp
     from .config import MockConfig
-    from .inprocess import InProcessTransport
-    from .server import BackgroundServer
+    from .launcher import BackgroundServer, InProcessTransport
 
 IN_PROCESS_BASE_URL = "http://marksign-mock.test"
 
@@ -48,7 +47,7 @@ def marksign_mock_app(marksign_mock_config: MockConfig) -> MockApp:
 
 @pytest.fixture
 def marksign_mock_transport(marksign_mock_app: MockApp) -> Iterator[InProcessTransport]:
-    from .inprocess import InProcessTransport
+    from .launcher import InProcessTransport
 
     transport = InProcessTransport(marksign_mock_app)
     try:
@@ -70,7 +69,7 @@ def marksign_mock_client(
 @pytest.fixture
 def marksign_mock_server(marksign_mock_config: MockConfig) -> Iterator[BackgroundServer]:
     from .app import create_app
-    from .server import BackgroundServer
+    from .launcher import BackgroundServer
 
     with BackgroundServer(create_app(marksign_mock_config)) as server:
         yield server

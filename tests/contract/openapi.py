@@ -1,18 +1,18 @@
-"""openapi.yaml for the property tests: its schemas, and validators that resolve its `$ref`s."""
+"""openapi.yaml for the property tests: its schemas, and validators with `$ref`s resolved.
+
+Everything comes from the spec layer (`marksign_spec`): the document and its one `$ref`
+resolver.
+"""
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
-import yaml
 from jsonschema import Draft202012Validator
-from marksign_contract.cli import spec_path
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+
+from tests.spec_facts import SPEC
 
 Json = Any
-SPEC_URI = "urn:marksign:openapi"
 
 # Each operation and its locale twin, LT first.
 TWINS = {
@@ -21,60 +21,28 @@ TWINS = {
 }
 
 
-@cache
 def document() -> dict[str, Json]:
-    loaded = yaml.safe_load(spec_path().read_text(encoding="utf-8"))
-    assert isinstance(loaded, dict)
-    return loaded
-
-
-@cache
-def _registry() -> Registry[Json]:
-    resource: Resource[Json] = Resource.from_contents(document(), default_specification=DRAFT202012)
-    registry: Registry[Json] = Registry().with_resource(SPEC_URI, resource)
-    return registry
+    return dict(SPEC.document)
 
 
 def resolve(node: Json) -> Json:
-    """Follow local `$ref`s until a node that is not one."""
-    while isinstance(node, dict) and "$ref" in node:
-        target: Json = document()
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part.replace("~1", "/").replace("~0", "~")]
-        node = target
-    return node
+    """`node` with its local `$ref`s resolved (recursively)."""
+    return SPEC.resolve(node)
 
 
 def validator(schema: Json) -> Draft202012Validator:
-    """A Draft 2020-12 validator for a schema of openapi.yaml, its `$ref`s resolved there."""
-    return Draft202012Validator(_absolute(schema), registry=_registry())
-
-
-def _absolute(node: Json) -> Json:
-    """`node` with its local `$ref`s ("#/...") made to point into the registered document."""
-    if isinstance(node, list):
-        return [_absolute(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    return {
-        key: SPEC_URI + value
-        if key == "$ref" and isinstance(value, str) and value.startswith("#")
-        else _absolute(value)
-        for key, value in node.items()
-    }
+    """A Draft 2020-12 validator for a schema of openapi.yaml, its `$ref`s resolved."""
+    return Draft202012Validator(SPEC.resolve(schema))
 
 
 def component_schemas() -> dict[str, Json]:
-    schemas: dict[str, Json] = document()["components"]["schemas"]
-    return schemas
+    return dict(SPEC.component_schemas())
 
 
 def operation(operation_id: str) -> tuple[str, Json]:
     """The path and the definition of an operation."""
-    for path, item in document()["paths"].items():
-        if item.get("post", {}).get("operationId") == operation_id:
-            return path, item["post"]
-    raise KeyError(operation_id)
+    op = SPEC.operation(operation_id)
+    return op.path, op.definition
 
 
 def response_schema(operation_id: str, status: int) -> Json:

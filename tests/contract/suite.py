@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import schemathesis
-from marksign_contract.cli import CONFIG_FILE, spec_path
-from marksign_contract.environment import DOCS_ACCESS_TOKEN
+from marksign_contract.cli import CONFIG_FILE
 from marksign_mock import MockConfig
+from marksign_spec import default_spec_path as spec_path
 from schemathesis import BaseSchema, Case, HookContext, Response
 from schemathesis.checks import CheckResult
 from schemathesis.engine import events, from_schema
+
+from tests.spec_facts import DOCS_ACCESS_TOKEN
 
 SEED_ENV = "MARKSIGN_CONTRACT_SEED"
 SERVED_SPEC = "/_mock/openapi.yaml"

@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 from marksign_contract import hooks
-from marksign_contract.environment import DOCS_ACCESS_TOKEN
 from marksign_mock import create_app
 from schemathesis.checks import CheckFunction
 from schemathesis.core.failures import FailureGroup
+
+from tests.spec_facts import DOCS_ACCESS_TOKEN
 
 from .broken import CAUGHT_BY, BrokenSimulator, Rewrite, signs_unknown_sessions
 from .suite import (

@@ -28,9 +28,10 @@ from marksign_client.api.hash_signing import (
     initialize_hash_signing_en,
 )
 from marksign_client.types import Response
-from marksign_contract.environment import DOCS_ACCESS_TOKEN
 from marksign_mock import MockConfig, create_app
-from marksign_mock.inprocess import InProcessTransport
+from marksign_mock.launcher import InProcessTransport
+
+from tests.spec_facts import DOCS_ACCESS_TOKEN
 
 from . import openapi, strategies
 from .profiles import CONTRACT_SETTINGS

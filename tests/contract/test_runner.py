@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from marksign_contract import cli
-from marksign_contract.simulator import console_script
+from marksign_contract._process import console_script
 
 from .suite import CaseTally
 

@@ -32,11 +32,16 @@ from typing import Any, NoReturn
 
 import pytest
 import requests
-from marksign_contract import cli, environment, hooks
-from marksign_contract.environment import DOCS_ACCESS_TOKEN
-from marksign_contract.simulator import SimulatorProcess, console_script
+from marksign_contract import _plan, _process, cli, environment, hooks
+from marksign_contract._process import SIMULATOR_OPTIONS, console_script
+from marksign_contract._redaction import scrub_files, secret_forms
+from marksign_contract._summary import summarise
+from marksign_contract.cli import _parser
 from marksign_contract.target import ALLOW_REMOTE_ENV, Target, UsageError, is_loopback_host
+from marksign_mock import SimulatorProcess
 from schemathesis import HookContext
+
+from tests.spec_facts import DOCS_ACCESS_TOKEN, STATUS_OPERATION_IDS
 
 pytest_plugins = [
     "tests.contract.plugins.tally",
@@ -173,13 +178,13 @@ def test_refusal_in_a_network_namespace_without_network(tmp_path: Path) -> None:
 
 
 def plan(*argv: str, environ: dict[str, str] | None = None) -> cli.Plan:
-    return cli.make_plan(cli._parser().parse_args(list(argv)), environ or {})
+    return cli.make_plan(_parser().parse_args(list(argv)), environ or {})
 
 
 def test_remote_targets_run_status_operations_only_unless_asked() -> None:
     remote = {cli.ACCESS_TOKEN_ENV: "a-remote-token", ALLOW_REMOTE_ENV: "1"}
     status_only = plan("--base-url", PRODUCTION, environ=remote)
-    assert status_only.operation_ids == cli.STATUS_OPERATIONS
+    assert status_only.operation_ids == STATUS_OPERATION_IDS
     command = cli.schemathesis_command(status_only, PRODUCTION)
     included = [command[i + 1] for i, arg in enumerate(command) if arg == "--include-operation-id"]
     assert included == ["getHashSigningStatus", "getHashSigningStatusEn"]
@@ -244,7 +249,7 @@ def taken_for_remote(monkeypatch: pytest.MonkeyPatch) -> None:
     def parse_target(base_url: str) -> Target:
         return Target(base_url=base_url.rstrip("/"), host="remote.invalid", is_loopback=False)
 
-    monkeypatch.setattr(cli, "parse_target", parse_target)
+    monkeypatch.setattr(_plan, "parse_target", parse_target)
     monkeypatch.setenv(cli.ACCESS_TOKEN_ENV, DOCS_ACCESS_TOKEN)
     monkeypatch.delenv(ALLOW_REMOTE_ENV, raising=False)
 
@@ -296,7 +301,7 @@ def secret_token() -> str:
 
 @pytest.fixture
 def simulator_with_secret(secret_token: str, tmp_path: Path) -> Iterator[SimulatorProcess]:
-    with SimulatorProcess(access_token=secret_token) as process:
+    with SimulatorProcess(SIMULATOR_OPTIONS, access_token=secret_token) as process:
         yield process
 
 
@@ -338,7 +343,8 @@ def test_a_leaked_token_is_scrubbed_from_reports(tmp_path: Path) -> None:
     """The last line of defence, should a server echo the token back."""
     (tmp_path / "report.json").write_text(json.dumps({"body": 'say "s3\\cr3t"'}))
     (tmp_path / "junit.xml").write_text("<ok/>")
-    leaked = cli._scrub_reports(tmp_path, cli._secret_forms('s3\\cr3t"'))
+    run_files = (*cli.REPORT_FILES.values(), cli.SIMULATOR_LOG)
+    leaked = scrub_files((tmp_path / name for name in run_files), secret_forms('s3\\cr3t"'))
     assert leaked == [tmp_path / "report.json"]
     assert "s3" not in (tmp_path / "report.json").read_text()
 
@@ -438,7 +444,7 @@ def test_the_request_limit_passes_only_a_run_that_tested_something_cleanly(
 ) -> None:
     budgeted = plan("--base-url", "http://127.0.0.1:8000", "--max-requests", "5")
     report = summary_report(tested=tested, errors=errors)
-    outcome = cli._summarise(budgeted, "http://127.0.0.1:8000", 130, report, sent=3)
+    outcome = summarise(budgeted, "http://127.0.0.1:8000", 130, report, sent=3)
     assert outcome.lines[-1].startswith(verdict), outcome.lines
     assert "  stopped at the request limit (5); raise --max-requests for a fuller run" in (
         outcome.lines
@@ -505,7 +511,7 @@ def test_ctrl_c_lets_schemathesis_finish_its_reports_then_scrubs_them(
     def fake_command(plan: cli.Plan, base_url: str) -> list[str]:
         return [sys.executable, "-c", FAKE_SCHEMATHESIS, str(plan.report_dir)]
 
-    monkeypatch.setattr(cli, "schemathesis_command", fake_command)
+    monkeypatch.setattr(_process, "schemathesis_command", fake_command)
     monkeypatch.setenv(cli.ACCESS_TOKEN_ENV, secret_token)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     argv = ["--base-url", "http://127.0.0.1:9", "--report-dir", str(tmp_path)]

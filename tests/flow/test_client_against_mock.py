@@ -37,7 +37,8 @@ from marksign_client.models import (
     InitializeHashSigningRequest,
 )
 from marksign_mock import MockApp
-from marksign_mock.config import DOCS_ACCESS_TOKEN
+
+from tests.spec_facts import DOCS_ACCESS_TOKEN
 
 # Smart-ID demo identities and the error code their session ends with (None: signed).
 IDENTITIES: dict[str, int | None] = {

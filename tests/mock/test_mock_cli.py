@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 from marksign_mock import cli
-from marksign_mock.config import DOCS_ACCESS_TOKEN
+from marksign_mock.config import ENV_ACCESS_TOKENS
+
+from tests.spec_facts import DOCS_ACCESS_TOKEN
 
 
 def test_help_lists_the_options(capsys: pytest.CaptureFixture[str]) -> None:
@@ -94,8 +96,8 @@ def test_a_spec_that_cannot_be_used_is_a_one_line_error(
 def test_access_tokens_come_from_options_else_environment_else_the_docs(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.delenv(cli.ENV_ACCESS_TOKENS, raising=False)
+    monkeypatch.delenv(ENV_ACCESS_TOKENS, raising=False)
     assert cli._access_tokens(None) == {DOCS_ACCESS_TOKEN}
-    monkeypatch.setenv(cli.ENV_ACCESS_TOKENS, " first, second ,")
+    monkeypatch.setenv(ENV_ACCESS_TOKENS, " first, second ,")
     assert cli._access_tokens(None) == {"first", "second"}
     assert cli._access_tokens(["given"]) == {"given"}

@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from marksign_mock.server import BackgroundServer
+from marksign_mock.launcher import BackgroundServer
 
 ACCESS_TOKEN = "52900c96-3f60-5307-3719-5948f0191da6"
 pytestmark = pytest.mark.socket

@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-import yaml
 from marksign_mock import MockApp
-from marksign_mock.app import HANDLERS, OperationRoute
-from marksign_mock.errors import MESSAGES
+from marksign_mock.exceptions import MESSAGES
+from marksign_mock.routing import OperationRoute
 
-SPEC_FILE = Path(__file__).resolve().parents[2] / "openapi.yaml"
-SPEC: dict[str, Any] = yaml.safe_load(SPEC_FILE.read_text(encoding="utf-8"))
-OPERATIONS = [
-    (operation["operationId"], method.upper(), path)
-    for path, item in SPEC["paths"].items()
-    for method, operation in item.items()
-    if isinstance(operation, dict) and "operationId" in operation
-]
+from tests.spec_facts import SPEC
+
+OPERATIONS = [(op.operation_id, op.method, op.path) for op in SPEC.operations]
 EXAMPLE_TOKEN = "ea89b835-c585-3c3c-9ea8-0f1b6ed3e13d"
 
 
@@ -30,13 +22,12 @@ def test_the_spec_has_the_four_operations() -> None:
 
 def test_every_operation_of_the_spec_has_a_route(marksign_mock_app: MockApp) -> None:
     routes = {
-        (operation.operation_id, method, route.path)
+        (route.operation.operation_id, route.operation.method, route.path)
         for route in marksign_mock_app.routes
         if isinstance(route, OperationRoute)
-        for method, operation in route.operations.items()
     }
-    assert set(OPERATIONS) <= routes
-    assert set(HANDLERS) == {operation_id for operation_id, _, _ in OPERATIONS}
+    assert routes == set(OPERATIONS)
+    assert {op.role for op in SPEC.operations} == {"initialize", "status"}
 
 
 def test_every_operation_exists_in_both_locales() -> None:
@@ -60,6 +51,6 @@ def test_every_route_answers_in_its_locale(
 
 
 def test_every_error_code_of_the_simulator_is_one_the_spec_names() -> None:
-    error_code = SPEC["components"]["schemas"]["Error"]["properties"]["error_code"]
+    error_code = SPEC.component_schemas()["Error"]["properties"]["error_code"]
     named = {int(code) for code in re.findall(r"\b\d{5}\b", error_code["description"])}
     assert set(MESSAGES) <= named

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from marksign_mock import InProcessTransport, MockConfig, create_app
-from marksign_mock.config import DOCS_ACCESS_TOKEN
+
+from tests.spec_facts import DOCS_ACCESS_TOKEN
 
 TOKEN = "ea89b835-c585-3c3c-9ea8-0f1b6ed3e13d"
 KNOWN_PATHS = [

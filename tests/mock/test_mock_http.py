@@ -16,8 +16,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 from marksign_mock import InProcessTransport, MockApp, MockConfig, SessionStore, create_app, crypto
-from marksign_mock.config import DOCS_ACCESS_TOKEN
 from marksign_mock.models import ManualClock
+
+from tests.spec_facts import DOCS_ACCESS_TOKEN
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HASH = "4e7a9ec2d9a7e4d3ed3c0d10b1a15bd4c56b81f7df6f8bc8e3a0dd7b4e5a7bbf"

@@ -14,8 +14,9 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 from marksign_mock import MockApp, MockConfig, SessionStore, create_app, crypto
-from marksign_mock.config import DOCS_ACCESS_TOKEN
 from marksign_mock.models import ManualClock
+
+from tests.spec_facts import DOCS_ACCESS_TOKEN
 
 pytestmark = pytest.mark.anyio
 

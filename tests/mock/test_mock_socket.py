@@ -15,8 +15,7 @@ from typing import IO
 
 import httpx
 import pytest
-from marksign_mock.cli import READY_PREFIX
-from marksign_mock.server import BackgroundServer
+from marksign_mock.launcher import READY_PREFIX, BackgroundServer
 
 pytestmark = pytest.mark.socket
 

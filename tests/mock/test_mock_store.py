@@ -7,7 +7,7 @@ import re
 
 import pytest
 from marksign_mock import crypto
-from marksign_mock.errors import ApiError
+from marksign_mock.exceptions import ApiError
 from marksign_mock.models import ManualClock, SessionStore
 from marksign_mock.person import DEMO_IDENTITIES, Outcome, SimulatedPerson
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from marksign_contract.environment import DOCS_ACCESS_TOKEN
-from marksign_contract.simulator import SimulatorProcess
-from marksign_mock import create_app
+from marksign_contract._process import SIMULATOR_OPTIONS
+from marksign_mock import SimulatorProcess, create_app
 from schemathesis import BaseSchema
+
+from tests.spec_facts import DOCS_ACCESS_TOKEN
 
 from ..suite import CONTRACT_MOCK_CONFIG, CaseTally, ContractTarget
 
@@ -23,7 +24,7 @@ from ..suite import CONTRACT_MOCK_CONFIG, CaseTally, ContractTarget
 @pytest.fixture(scope="session")
 def simulator_process() -> Iterator[SimulatorProcess]:
     """`marksign-mock` on a free loopback port, answering at once, for the whole session."""
-    with SimulatorProcess(access_token=DOCS_ACCESS_TOKEN) as process:
+    with SimulatorProcess(SIMULATOR_OPTIONS, access_token=DOCS_ACCESS_TOKEN) as process:
         yield process
 
 

@@ -1,24 +1,15 @@
-"""Error definitions: Mark Sign's error codes, their HTTP status and messages (EN and LT).
+"""The API's errors as exceptions: Mark Sign's error codes, their HTTP status, and messages.
 
-Nothing here knows about requests. The model raises `ApiError`; the HTTP layer turns it
-into the error shape `{"status": "error", "message": ..., "error_code": ...}` with the
-status that `openapi.yaml` assumes: the first three digits of the code.
+Nothing here knows about requests or bodies. The models and the responses raise
+`ApiError`; `rendering` turns it into the error shape with the status that
+`openapi.yaml` assumes: the first three digits of the code.
 """
 
 from __future__ import annotations
 
-from functools import cache
-from typing import Final, Literal
+from typing import Final
 
-import orjson
-
-# The language of messages: English on `/en/...` paths, Lithuanian on bare paths.
-Locale = Literal["en", "lt"]
-
-
-def locale_of(path: str) -> Locale:
-    return "en" if path.startswith("/en/") else "lt"
-
+from marksign_spec import Locale
 
 # code -> (English, Lithuanian). `{...}` fields are filled from ApiError's params.
 MESSAGES: Final[dict[int, tuple[str, str]]] = {
@@ -102,21 +93,13 @@ class ApiError(Exception):
             params["detail"] = DETAILS[detail][index].format(**params)
         return MESSAGES[self.code][index].format(**params)
 
-    def body(self, locale: Locale) -> bytes:
-        """The JSON error shape of this error."""
-        if not self.params:
-            return _plain_body(self.code, locale)
-        return _error_body(self.code, self.message(locale))
-
     def __repr__(self) -> str:
         return f"ApiError({self.code}, {self.params!r})"
 
 
-def _error_body(code: int, message: str) -> bytes:
-    return orjson.dumps({"status": "error", "message": message, "error_code": code})
+class MethodNotAllowed(ApiError):
+    """40500: the path exists, the method does not; `allow` lists the path's methods."""
 
-
-@cache
-def _plain_body(code: int, locale: Locale) -> bytes:
-    # Errors without parameters (40402, 40003, ...) are on hot paths: serialise once.
-    return _error_body(code, ApiError(code).message(locale))
+    def __init__(self, allow: str) -> None:
+        super().__init__(40500)
+        self.allow = allow

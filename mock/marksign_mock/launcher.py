@@ -1,0 +1,375 @@
+"""Starting the simulator: the one launcher, whatever embeds it.
+
+Three ways, one module (like Schemathesis's app runner or WireMock's one server class):
+
+- `InProcessTransport`: an httpx transport that calls the app without a socket;
+- `BackgroundServer`: uvicorn on 127.0.0.1 in a daemon thread of this process;
+- `SimulatorProcess`: `python -m marksign_mock` as a subprocess on a free loopback port.
+
+`serve()` runs uvicorn in the foreground (the `marksign-mock` command). The CLI, the pytest
+plugin, the contract runner, the demo and the benchmarks all start the simulator here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import queue
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Final, Self, TypeVar
+
+import httpx
+import uvicorn
+from marksign_spec import locale_of
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from .app import MockApp
+from .config import ENV_ACCESS_TOKENS
+from .exceptions import ApiError
+from .models import SessionStore
+from .rendering import error_body
+
+T = TypeVar("T")
+
+READY_PREFIX: Final = "marksign-mock: serving "  # the startup line; the URL follows it
+
+
+def base_url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+class _Running:
+    """A simulator that `start()`s and `stop()`s; as a context manager, for the block."""
+
+    def start(self) -> object:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class ErrorShapedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, but a request that is not HTTP at all (a garbage request
+    line, a non-numeric Content-Length) gets the API's error shape (400 / 40001 naming
+    `[request]`) instead of uvicorn's plain-text 400: every answer of the simulator is JSON.
+    """
+
+    def send_400_response(self, msg: str) -> None:
+        path = self.url.decode("latin-1") if self.url else "/en/"
+        body = error_body(ApiError.invalid_parameter("request", "invalid"), locale_of(path))
+        self.transport.write(
+            b"HTTP/1.1 400 Bad Request\r\n"
+            b"content-type: application/json\r\n"
+            b"content-length: %d\r\n"
+            b"connection: close\r\n\r\n%s" % (len(body), body)
+        )
+        self.transport.close()
+
+
+def uvicorn_config(app: MockApp, *, log_level: str = "info", **overrides: Any) -> uvicorn.Config:
+    """uvicorn settings for the simulator: httptools, asyncio's loop, no access log.
+
+    The event loop is the standard library's, not uvloop: under 200 busy keep-alive
+    connections uvloop served a few of them late (p99 ~1 s against ~50 ms with asyncio's
+    loop, measured with wrk in bench/), for only ~8% more requests per second.
+
+    Each request is logged by the app itself (one line, no secrets). A long poll holds its
+    connection for up to the session timeout, so shutdown does not wait for them.
+    """
+    settings: dict[str, Any] = {
+        "host": app.config.host,
+        "port": app.config.port,
+        "http": ErrorShapedHttpToolsProtocol,
+        "loop": "asyncio",
+        "lifespan": "on",
+        "access_log": False,
+        "server_header": False,
+        "log_config": None,
+        "log_level": log_level,
+        "timeout_graceful_shutdown": 1,
+        "backlog": 4096,
+    }
+    settings.update(overrides)
+    return uvicorn.Config(app, **settings)
+
+
+def serve(app: MockApp, *, log_level: str = "info") -> None:
+    """Serve `app` on its configured host and port until Ctrl+C; print READY_PREFIX + URL
+    once listening (the line `SimulatorProcess` waits for)."""
+
+    class AnnouncingServer(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            for server in getattr(self, "servers", []):
+                for sock in server.sockets:
+                    host, port = sock.getsockname()[:2]
+                    print(f"{READY_PREFIX}{base_url(host, port)}", flush=True)
+
+    server = AnnouncingServer(uvicorn_config(app, log_level=log_level))
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C is how one stops it
+        server.run()
+
+
+class InProcessTransport(httpx.BaseTransport):
+    """Serves `app` from an event loop in a daemon thread; `close()` stops it."""
+
+    def __init__(self, app: MockApp) -> None:
+        self.app = app
+        # Unexpected errors are answered in the error shape (500/50000) and logged; the
+        # test sees the answer, as a client would, not the exception.
+        self._asgi = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="marksign-mock-inprocess", daemon=True
+        )
+        self._thread.start()
+        self._closed = False
+        self._run(app.startup())
+
+    def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self._closed:
+            raise RuntimeError("the in-process transport is closed")
+        # The app reads the body on the loop's thread; keep the request's own headers
+        # (a chunked request stays without Content-Length).
+        forwarded = httpx.Request(
+            request.method,
+            request.url,
+            headers=request.headers,
+            stream=httpx.ByteStream(request.read()),
+            extensions=request.extensions,
+        )
+
+        async def call() -> tuple[int, httpx.Headers, bytes]:
+            response = await self._asgi.handle_async_request(forwarded)
+            return response.status_code, response.headers, await response.aread()
+
+        status, headers, content = self._run(call())
+        return httpx.Response(status, headers=headers, content=content, request=request)
+
+    def reset(self) -> int:
+        """Forget every session, on the app's loop (long polls answer 40402)."""
+
+        async def reset() -> int:
+            return self.app.store.reset()
+
+        return self._run(reset())
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.reset()  # wake long polls still waiting, then stop the loop
+            self._run(self.app.shutdown())
+            self._run(self._loop.shutdown_default_executor())
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+            self._loop.close()
+
+
+class BackgroundServer(_Running):
+    """The simulator on 127.0.0.1 (a free port by default), served from a daemon thread.
+
+    Use it as a context manager; `base_url` is set once it listens. `reset()` is safe to
+    call from any thread; `store` is for reading (it belongs to the server's event loop).
+    """
+
+    def __init__(self, app: MockApp, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.app = app
+        self.host = host
+        self.port = port
+        self.base_url = ""
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._failure: BaseException | None = None
+
+    @property
+    def store(self) -> SessionStore:
+        return self.app.store
+
+    def start(self, timeout: float = 10.0) -> None:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self.port))
+        except OSError:
+            sock.close()
+            raise
+        self.port = sock.getsockname()[1]
+        self.base_url = base_url(self.host, self.port)
+        server = uvicorn.Server(uvicorn_config(self.app, log_level="warning"))
+        self._server = server
+        self._thread = threading.Thread(
+            target=self._run, args=(server, sock), name="marksign-mock", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the simulator did not start: {self._failure!r}")
+            time.sleep(0.005)
+
+    def _run(self, server: uvicorn.Server, sock: socket.socket) -> None:
+        async def serve() -> None:
+            self._loop = asyncio.get_running_loop()
+            await server.serve(sockets=[sock])
+
+        try:
+            asyncio.run(serve())
+        except BaseException as failure:  # reported by start(); a thread cannot raise
+            self._failure = failure
+        finally:
+            sock.close()
+
+    def reset(self) -> int:
+        """Forget every session (long polls answer 40402); returns how many there were."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return self.store.reset()
+
+        async def reset() -> int:
+            return self.store.reset()
+
+        return asyncio.run_coroutine_threadsafe(reset(), loop).result(timeout=10)
+
+    def stop(self) -> None:
+        if self._server is None or self._thread is None:
+            return
+        if self._server.started and self._thread.is_alive():
+            self.reset()  # answer waiting long polls now, so shutdown need not wait
+        self._server.should_exit = True
+        self._thread.join(timeout=15)
+        self._server = None
+
+
+class SimulatorProcess(_Running):
+    """`python -m marksign_mock` on 127.0.0.1 and a port the OS picks, as a subprocess.
+
+    `base_url` is set once it listens. Use it as a context manager. `options` are more
+    `marksign-mock` options; the access token, if given, goes through the environment
+    (never the command line, which `ps` shows). Its log (stderr) goes to `log_path`, or is
+    discarded. `preexec` runs in the child before it starts (e.g. CPU pinning).
+    """
+
+    def __init__(
+        self,
+        options: Sequence[str] = (),
+        *,
+        access_token: str | None = None,
+        log_path: Path | None = None,
+        log_level: str = "warning",
+        startup_timeout: float = 30.0,
+        env: Mapping[str, str] | None = None,
+        preexec: Callable[[], None] | None = None,
+    ) -> None:
+        self.options = tuple(options)
+        self.access_token = access_token
+        self.log_path = log_path
+        self.log_level = log_level
+        self.startup_timeout = startup_timeout
+        self.env = dict(os.environ if env is None else env)
+        self.preexec = preexec
+        self.base_url = ""
+        self._process: subprocess.Popen[str] | None = None
+        self._log: IO[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            *("-m", "marksign_mock"),
+            *("--host", "127.0.0.1", "--port", "0", "--log-level", self.log_level),
+            *self.options,
+        ]
+
+    def start(self) -> str:
+        env = dict(self.env)
+        if self.access_token is not None:
+            env[ENV_ACCESS_TOKENS] = self.access_token  # keeps it off `ps`
+        if self.log_path is not None:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            self._log = self.log_path.open("wb")
+        self._process = subprocess.Popen(  # noqa: S603 -- this interpreter, no shell
+            self.command(),
+            stdout=subprocess.PIPE,
+            stderr=self._log if self._log is not None else subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            text=True,
+            preexec_fn=self.preexec,
+        )
+        try:
+            self.base_url = self._wait_until_ready(self._process)
+        except BaseException:
+            self.stop()
+            raise
+        return self.base_url
+
+    def _wait_until_ready(self, process: subprocess.Popen[str]) -> str:
+        stdout = process.stdout
+        assert stdout is not None
+        lines: queue.Queue[str | None] = queue.Queue()
+
+        def read() -> None:  # readline blocks; a thread lets the wait time out
+            for line in stdout:
+                lines.put(line)
+            lines.put(None)
+
+        threading.Thread(target=read, name="marksign-mock-stdout", daemon=True).start()
+        while True:
+            try:
+                line = lines.get(timeout=self.startup_timeout)
+            except queue.Empty:
+                raise RuntimeError(
+                    f"marksign-mock did not start within {self.startup_timeout:g} s"
+                ) from None
+            if line is None:
+                code = process.wait()
+                raise RuntimeError(f"marksign-mock exited with code {code} before it listened")
+            if line.startswith(READY_PREFIX):
+                return line[len(READY_PREFIX) :].strip()
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if process is not None and process.stdout is not None:
+            process.stdout.close()
+        if self._log is not None:
+            self._log.close()
+            self._log = None

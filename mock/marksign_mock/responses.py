@@ -1,0 +1,96 @@
+"""Responses: a request of the API -> the model -> the answer's JSON (moto's `responses.py`).
+
+`SigningResponses` reads the JSON body, checks the access token, calls the session store
+and serialises what it returns; it raises `ApiError` for everything that goes wrong and
+leaves validation against the spec to `validation`, and HTTP to `routing`/`rendering`.
+Each operation of the spec is served by the handler of its role (initialize / status).
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any
+
+import orjson
+from marksign_spec import Role
+from starlette.requests import Request
+
+from .exceptions import ApiError
+from .models import SessionStore
+from .rendering import JSON
+
+# An operation's handler: the validated body and the path parameters -> the JSON answer.
+Handler = Callable[[dict[str, Any], Mapping[str, str]], Awaitable[bytes]]
+
+
+class SigningResponses:
+    """The answers of the signing operations, over one session store."""
+
+    def __init__(
+        self, store: SessionStore, access_tokens: Iterable[str], max_body_bytes: int
+    ) -> None:
+        self.store = store
+        self.max_body_bytes = max_body_bytes
+        # Compared against every one of them, in constant time; never logged.
+        self._access_tokens = tuple(t.encode() for t in sorted(access_tokens))
+
+    def handler(self, role: Role) -> Handler:
+        """The handler of an operation's role."""
+        handlers: dict[Role, Handler] = {"initialize": self.initialize, "status": self.status}
+        return handlers[role]
+
+    # -- operations ----------------------------------------------------------------------
+
+    async def initialize(self, data: dict[str, Any], _: Mapping[str, str]) -> bytes:
+        session = self.store.create(
+            hash_algorithm=data["hash_algorithm"],
+            hash_hex=data["hash"],
+            country=data["country"],
+            personal_code=data["code"],
+        )
+        return orjson.dumps(
+            {"status": "ok", "token": session.token, "control_code": session.control_code}
+        )
+
+    async def status(self, _: dict[str, Any], path_params: Mapping[str, str]) -> bytes:
+        # The route always captures `token`, validated against the spec before this runs.
+        signature = await self.store.status(path_params["token"])
+        return orjson.dumps({"status": "ok", "signature_value": signature})
+
+    # -- parsing -------------------------------------------------------------------------
+
+    def check_access_token(self, data: Any) -> None:
+        candidate = data.get("access_token") if isinstance(data, dict) else None
+        if not isinstance(candidate, str):
+            raise ApiError(40003)
+        given = candidate.encode("utf-8", "surrogatepass")
+        valid = False
+        for known in self._access_tokens:  # no early exit: timing tells nothing
+            valid |= hmac.compare_digest(known, given)
+        if not valid:
+            raise ApiError(40003)
+
+    async def read_json(self, request: Request) -> Any:
+        """The request's JSON body: 415, 413 or 400 (40001 `[body]`) when it is not one."""
+        content_type = request.headers.get("content-type")
+        if content_type is None or content_type.partition(";")[0].strip().lower() != JSON:
+            raise ApiError(41500)
+        limit = self.max_body_bytes
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise ApiError(41300, limit=limit)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():  # counted as it comes: no huge body is held
+            size += len(chunk)
+            if size > limit:
+                raise ApiError(41300, limit=limit)
+            chunks.append(chunk)
+        raw = b"".join(chunks)
+        if not raw.strip():
+            raise ApiError.invalid_parameter("body", "blank")
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise ApiError.invalid_parameter("body", "invalid") from None

@@ -1,0 +1,93 @@
+"""Routing: each operation of the spec to the handler of its role, as Starlette routes.
+
+One `OperationRoute` per operation of openapi.yaml (both locales): its endpoint reads the
+body, validates it and the path parameters against the spec, checks the access token and
+calls the handler. `ExactRoute` is Starlette's `Route` with the behaviours the contract
+needs and Starlette's defaults lack:
+
+- exactly the route's methods: a GET route does not also serve HEAD, and any other
+  method answers 405 with `Allow` (Starlette's router raises the HTTPException that
+  `rendering` renders in the error shape);
+- the path ends where the template ends (Starlette's `$` also matches before a trailing
+  newline, `%0A`), and a parameter may be empty, so that its validator names it
+  (40001 "blank") instead of the path being unknown.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterator
+from typing import Any, Final
+
+from marksign_spec import Spec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .rendering import JSONBytesResponse, printable
+from .responses import SigningResponses
+from .validation import CheckedOperation, checked_operations
+
+logger = logging.getLogger("marksign_mock")
+
+# A parameter of a path template, `{token}` (as Starlette's routes read them).
+TEMPLATE_PARAMETER: Final = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)}")
+
+
+def path_regex(template: str) -> re.Pattern[str]:
+    """The regex of a path template: like Starlette's own, except that a parameter may be
+    empty and the path must end where the template does."""
+    pattern, end = "", 0
+    for match in TEMPLATE_PARAMETER.finditer(template):
+        pattern += re.escape(template[end : match.start()]) + f"(?P<{match[1]}>[^/]*)"
+        end = match.end()
+    return re.compile("^" + pattern + re.escape(template[end:]) + r"\Z")
+
+
+class ExactRoute(Route):
+    """A Starlette `Route` that serves exactly its methods and paths (see the module)."""
+
+    def __init__(
+        self, path: str, endpoint: Callable[..., Any], *, methods: list[str], name: str
+    ) -> None:
+        super().__init__(path, endpoint, methods=methods, name=name)
+        self.methods = {method.upper() for method in methods}  # Route adds HEAD to GET
+        self.path_regex = path_regex(path)
+
+
+class OperationRoute(ExactRoute):
+    """One operation of openapi.yaml, served by the handler of its role."""
+
+    def __init__(self, checked: CheckedOperation, responses: SigningResponses) -> None:
+        op = checked.operation
+        if op.role is None:
+            raise ValueError(f"{op.operation_id} has no role")
+        handler = responses.handler(op.role)
+
+        async def endpoint(request: Request) -> Response:
+            data = await responses.read_json(request)
+            path_params: dict[str, str] = request.path_params
+            checked.check(data, path_params)
+            responses.check_access_token(data)
+            return JSONBytesResponse(await handler(data, path_params))
+
+        self.operation = op
+        super().__init__(op.path, endpoint, methods=[op.method], name=op.operation_id)
+
+
+def operation_routes(spec: Spec, responses: SigningResponses) -> Iterator[OperationRoute]:
+    """A route for every operation of `spec` that has a role, in the document's order.
+
+    An operation without a role (one this simulator does not know how to answer) gets
+    no route, so it answers 404/40400, and is logged once.
+    """
+    for checked in checked_operations(spec):
+        op = checked.operation
+        if op.role is None:
+            logger.warning(
+                "operation %s of openapi.yaml has no role the simulator serves; it answers 404",
+                printable(op.operation_id),
+            )
+            continue
+        yield OperationRoute(checked, responses)

@@ -1,0 +1,30 @@
+"""The spec layer: the one reader of `openapi.yaml`, the contract of Mark Sign's API.
+
+    from marksign_spec import load_spec
+    spec = load_spec()                        # the packaged copy, else the repository's
+    spec.operation("getHashSigningStatusEn")  # path, method, locale, role, schemas
+    spec.operations_in("status")              # both locales of the status call
+    spec.limits.access_token_max_length       # 256, read from the document
+
+Everything of this project that needs a contract fact (the simulator, the contract runner,
+the tests, the benchmarks) asks this package; nobody else opens the file. It imports
+nothing else of the project.
+"""
+
+from __future__ import annotations
+
+from ._document import SpecError, default_spec_path, resolve_refs
+from ._spec import Limits, Locale, Operation, Role, Spec, load_spec, locale_of
+
+__all__ = [
+    "Limits",
+    "Locale",
+    "Operation",
+    "Role",
+    "Spec",
+    "SpecError",
+    "default_spec_path",
+    "load_spec",
+    "locale_of",
+    "resolve_refs",
+]
