@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import httpx
 
@@ -47,6 +48,8 @@ GOAL_PEER = "prism"
 OURS = "ours"
 MISSING = "missing"  # the cell of a peer that could not be installed or started
 NOT_SERVED = "not served"  # the cell of a peer that cannot answer that call
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -234,8 +237,7 @@ def measure(
                     for name, target in scenario.peers.items():
                         if isinstance(target, Target):
                             sides.append((lineup.peers[name][1], _const(target), runs[name]))
-                    first = round_index % len(sides)  # each round starts one server later
-                    for server, make_target, server_runs in sides[first:] + sides[:first]:
+                    for server, make_target, server_runs in rotated(sides, round_index):
                         run = _run(wrk, servers, server, make_target(), connections, settings)
                         server_runs.append(run)
                 log(
@@ -253,6 +255,12 @@ def measure(
         f"{idle:.2f} CPU of the idle servers): their figures are marked noisy"
     )
     return rows, notes
+
+
+def rotated(items: Sequence[T], round_index: int) -> list[T]:
+    """The order of the servers in a round: each round starts one server later."""
+    first = round_index % len(items) if items else 0
+    return [*items[first:], *items[:first]]
 
 
 def _const(target: Target) -> Callable[[], Target]:
