@@ -31,23 +31,20 @@ def _numbers(text: str) -> tuple[int, ...]:
     return values
 
 
-def _sections(text: str) -> tuple[str, ...]:
+def _names(text: str, known: tuple[str, ...], what: str) -> tuple[str, ...]:
     names = tuple(part.strip() for part in text.split(",") if part.strip())
-    known = SECTIONS + EXTRA_SECTIONS
     unknown = [name for name in names if name not in known]
     if unknown or not names:
-        raise argparse.ArgumentTypeError(f"sections are {', '.join(known)}; not {unknown}")
+        raise argparse.ArgumentTypeError(f"{what} are {', '.join(known)}; not {unknown}")
     return names
+
+
+def _sections(text: str) -> tuple[str, ...]:
+    return _names(text, SECTIONS + EXTRA_SECTIONS, "sections")
 
 
 def _peers(text: str) -> tuple[str, ...]:
-    if text.strip() == "none":
-        return ()
-    names = tuple(part.strip() for part in text.split(",") if part.strip())
-    unknown = [name for name in names if name not in PEERS]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(f"peers are {', '.join(PEERS)} or none; not {unknown}")
-    return names
+    return () if text.strip() == "none" else _names(text, PEERS, "peers (or none)")
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -202,7 +202,7 @@ def _warm_up(
         for target in targets:
             assert isinstance(target, Target)
             if peer.warmup:
-                log(f"warming {peer.name} up: {seconds:.0f} s on {target.path}")
+                log(f"warming {peer.name} up: {seconds:.1f} s on {target.path}")
             run_load(wrk, target, 50, seconds)
 
 

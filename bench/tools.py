@@ -152,21 +152,22 @@ def _last_line(text: str) -> str:
     return lines[-1][:300] if lines else "no output"
 
 
-def node_version() -> str:
-    node = shutil.which("node")
-    if node is None:
+def _version_line(program: str, flag: str) -> str:
+    """The first line a program prints about its version (java prints it on stderr)."""
+    path = shutil.which(program)
+    if path is None:
         return "absent"
-    done = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=30)
-    return done.stdout.strip()
+    done = subprocess.run([path, flag], capture_output=True, text=True, timeout=30)
+    return ((done.stdout + done.stderr).strip().splitlines() or ["unknown"])[0]
+
+
+def node_version() -> str:
+    return _version_line("node", "--version")
 
 
 def java_version() -> str:
-    java = shutil.which("java")
-    if java is None:
-        return "absent"
-    done = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=30)
-    # `java -version` writes to stderr, e.g. 'openjdk version "17.0.15" 2025-04-15'.
-    first = (done.stderr.strip().splitlines() or ["unknown"])[0]
+    # e.g. 'openjdk version "17.0.15" 2025-04-15' -> 17.0.15
+    first = _version_line("java", "-version")
     return first.split('"')[1] if first.count('"') >= 2 else first
 
 
