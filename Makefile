@@ -14,7 +14,7 @@ help:
 	@echo "make check-generated  fail if generated_client/ differs from a fresh generation"
 	@echo "make mock             run the simulator on http://127.0.0.1:8000"
 	@echo "make contract         contract-test the embedded simulator, or BASE_URL=... ACCESS_TOKEN=..."
-	@echo "make bench            benchmarks vs Prism, long polls, client overhead (BENCH_ARGS=--quick)"
+	@echo "make bench            benchmarks vs Prism, WireMock, Mockoon; long polls; client overhead (BENCH_ARGS=--quick)"
 
 $(STAMP): pyproject.toml constraints.txt generated_client/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
