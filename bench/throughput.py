@@ -36,7 +36,7 @@ from bench.ours import (
 )
 from bench.peers import Peer, shown
 from bench.servers import Server, free_port, run_server
-from bench.settings import Settings
+from bench.settings import PEERS, Settings
 from bench.table import Figure, Measure, Row
 from bench.tools import log
 from bench.wiremock import SCENARIOS, SIGNED, SIGNED_HASH_INDEX, UNKNOWN
@@ -99,6 +99,11 @@ class Lineup:
     missing: dict[str, str]
 
 
+def _rank(name: str) -> int:
+    """A peer's place among the table's columns: that of ``PEERS``, whether it runs or not."""
+    return PEERS.index(name) if name in PEERS else len(PEERS)
+
+
 @contextlib.contextmanager
 def _servers(
     peers: list[Peer], missing: Mapping[str, str], server_cpus: set[int], notes: list[str]
@@ -118,7 +123,7 @@ def _servers(
             try:
                 server = stack.enter_context(run_server(peer.name, command, peer_port, server_cpus))
             except RuntimeError as error:  # one line: its log is in the results folder
-                reason = str(error).splitlines()[0]
+                reason = str(error).splitlines()[0].rstrip(":")
                 log(f"peer {peer.name} is missing: {reason} (see {peer.name}.log)")
                 lineup.missing[peer.name] = MISSING
                 notes.append(f"{peer.name}: {MISSING}: {reason}")
@@ -146,7 +151,8 @@ def _scenarios(lineup: Lineup) -> list[Scenario]:
         for peer_name, (peer, server) in lineup.peers.items():
             call = peer.calls[name]
             peers[peer_name] = NOT_SERVED if isinstance(call, str) else call.target(server.port)
-        scenarios.append(Scenario(name, makers[name], peers))
+        in_order = {n: peers[n] for n in sorted(peers, key=_rank)}
+        scenarios.append(Scenario(name, makers[name], in_order))
     return scenarios
 
 

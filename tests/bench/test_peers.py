@@ -8,7 +8,9 @@ one readable line, and its figures a 'missing' cell.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -218,3 +220,32 @@ def test_commands_are_shown_without_machine_paths() -> None:
     jar = tools.REPO / ".tools" / "wiremock" / "w.jar"
     shown = peers.shown(["/usr/bin/java", "-jar", str(jar), "--port", "1"])
     assert shown == "java -jar .tools/wiremock/w.jar --port 1"
+
+
+@pytest.mark.socket
+def test_a_peer_that_does_not_start_is_one_line_and_missing_cells_in_column_order(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(tools, "_results", tmp_path)
+    broken = peers.Peer(
+        "prism",
+        tools.PRISM,
+        lambda port: [sys.executable, "-c", "import sys; sys.exit('no such data file')"],
+        {wiremock.UNKNOWN: "unused", wiremock.SIGNED: "unused"},
+        "exits at once",
+    )
+    notes: list[str] = []
+    missing = {"mockoon": "npm is not installed"}
+    with throughput._servers([broken], missing, set(), notes) as lineup:
+        assert lineup.peers == {}
+        assert lineup.missing == {"mockoon": "missing", "prism": "missing"}
+        scenarios = throughput._scenarios(lineup)
+    assert [list(s.peers) for s in scenarios] == [["prism", "mockoon"]] * 2  # as PEERS
+    assert [s.peers["prism"] for s in scenarios] == ["missing"] * 2
+    assert notes[1] == "mockoon: missing: npm is not installed"
+    assert re.fullmatch(r"prism: missing: prism did not start listening on port \d+", notes[2])
+    assert len(notes) == 3
+    errors = [line for line in capsys.readouterr().err.splitlines() if "missing" in line]
+    assert len(errors) == 1
+    assert re.fullmatch(r"\[bench\] peer prism is missing: .* \d+ \(see prism\.log\)", errors[0])
+    assert "no such data file" in (tmp_path / "prism.log").read_text()
