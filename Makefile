@@ -15,7 +15,7 @@ help:
 	@echo "make mock             run the simulator on http://127.0.0.1:8000"
 	@echo "make contract         contract-test the embedded simulator, or BASE_URL=... ACCESS_TOKEN=..."
 	@echo "make dist             build marksign-client, marksign-mock, marksign-contract into dist/"
-	@echo "make bench            benchmarks vs Prism, long polls, client overhead (BENCH_ARGS=--quick)"
+	@echo "make bench            benchmarks vs Prism, WireMock, Mockoon; long polls; client overhead (BENCH_ARGS=--quick)"
 
 # The three distributions, editable, and the development tools (pyproject.toml's `dev`
 # group; `--group` needs pip 25.1 or newer, hence the upgrade), all pinned by constraints.txt.

@@ -15,16 +15,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from bench import machine
-from bench.settings import EXTRA_SECTIONS, SECTIONS, Settings
+from bench.peers import Peer, prepare
+from bench.settings import EXTRA_SECTIONS, PEERS, SECTIONS, Settings
 from bench.table import Row, render
-from bench.tools import (
-    cpu_split,
-    ensure_prism,
-    ensure_wrk,
-    log,
-    results_dir,
-    set_results_dir,
-)
+from bench.tools import cpu_split, ensure_commands, log, results_dir, set_results_dir
 
 
 def _numbers(text: str) -> tuple[int, ...]:
@@ -37,20 +31,27 @@ def _numbers(text: str) -> tuple[int, ...]:
     return values
 
 
-def _sections(text: str) -> tuple[str, ...]:
+def _names(text: str, known: tuple[str, ...], what: str) -> tuple[str, ...]:
     names = tuple(part.strip() for part in text.split(",") if part.strip())
-    known = SECTIONS + EXTRA_SECTIONS
     unknown = [name for name in names if name not in known]
     if unknown or not names:
-        raise argparse.ArgumentTypeError(f"sections are {', '.join(known)}; not {unknown}")
+        raise argparse.ArgumentTypeError(f"{what} are {', '.join(known)}; not {unknown}")
     return names
+
+
+def _sections(text: str) -> tuple[str, ...]:
+    return _names(text, SECTIONS + EXTRA_SECTIONS, "sections")
+
+
+def _peers(text: str) -> tuple[str, ...]:
+    return () if text.strip() == "none" else _names(text, PEERS, "peers (or none)")
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
         description=(
-            "Benchmarks of the contract kit: simulator vs Stoplight Prism, long-poll "
+            "Benchmarks of the contract kit: simulator vs Prism, WireMock and Mockoon, long-poll "
             "capacity, generated client vs raw httpx, workflow speed. Prints one table."
         ),
     )
@@ -82,7 +83,12 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         help="seconds to wait for other work to stop before each run (30; quick 5; 0: never)",
     )
-    parser.add_argument("--no-prism", action="store_true", help="measure ours only")
+    parser.add_argument(
+        "--peers", type=_peers, help=f"comma-separated, from {','.join(PEERS)} (all), or none"
+    )
+    parser.add_argument(
+        "--jvm-warmup", type=float, help="seconds of load WireMock's JVM gets first (15)"
+    )
     parser.add_argument(
         "--load-generator",
         choices=["auto", "wrk", "python"],
@@ -105,6 +111,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         "sections": args.sections,
         "duration": args.duration,
         "warmup": args.warmup,
+        "jvm_warmup": args.jvm_warmup,
+        "peers": args.peers,
         "quiet_wait": args.quiet_wait,
         "rounds": args.rounds,
         "connections": args.connections,
@@ -118,7 +126,6 @@ def settings_from(args: argparse.Namespace) -> Settings:
         settings = replace(settings, sections=(*settings.sections, "profile"))
     return replace(
         settings,
-        prism=not args.no_prism,
         load_generator=args.load_generator,
         make_test=args.workflow,
     )
@@ -128,14 +135,18 @@ def run(settings: Settings) -> tuple[list[Row], list[str], list[str], bool]:
     """Run the chosen sections; returns rows, notes, profile lines and whether all ran."""
     server_cpus, load_cpus = cpu_split()
     os.sched_setaffinity(0, load_cpus)  # the load generator and its children
-    wrk = None
+    throughput_peers = settings.peers if "throughput" in settings.sections else ()
+    commands = ["java"] if "wiremock" in throughput_peers else []
     if {"throughput", "profile"} & set(settings.sections) and settings.load_generator != "python":
-        wrk = ensure_wrk()
-        if wrk is None and settings.load_generator == "wrk":
-            raise SystemExit("wrk is not installed and could not be installed")
-    prism = None
-    if "throughput" in settings.sections and settings.prism:
-        prism = ensure_prism()
+        commands.insert(0, "wrk")
+    found = ensure_commands(commands)  # as root, installs what is missing
+    wrk = found.get("wrk")
+    if wrk is None and settings.load_generator == "wrk":
+        raise SystemExit("wrk is not installed and could not be installed")
+    peers: list[Peer] = []
+    missing: dict[str, str] = {}
+    if throughput_peers:
+        peers, missing = prepare(throughput_peers, found.get("java"), settings.jvm_warmup)
 
     rows: list[Row] = []
     notes: list[str] = []
@@ -147,7 +158,7 @@ def run(settings: Settings) -> tuple[list[Row], list[str], list[str], bool]:
             if section == "throughput":
                 from bench import throughput
 
-                new_rows, new_notes = throughput.measure(settings, wrk, prism, server_cpus)
+                new_rows, new_notes = throughput.measure(settings, wrk, peers, missing, server_cpus)
             elif section == "longpoll":
                 from bench import longpoll
 

@@ -6,7 +6,7 @@ import os
 import platform
 from pathlib import Path
 
-from bench.tools import node_version
+from bench.tools import java_version, node_version
 
 
 def _cpu_model() -> str:
@@ -37,4 +37,5 @@ def describe() -> dict[str, str]:
         "os": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
         "node": node_version(),
+        "java": java_version(),
     }

@@ -54,19 +54,24 @@ def mock_command(port: int, answer_delay: float, *extra: str) -> list[str]:
 def finished_session(base_url: str, index: int = 0) -> str:
     """Start a session (with the server's answer delay 0) and poll it once: a signed result."""
     with httpx.Client(base_url=base_url, timeout=30) as client:
-        response = client.post(
-            INITIALIZE_PATH,
-            content=initialize_body(hash_of(index)),
-            headers={"Content-Type": "application/json"},
-        )
-        response.raise_for_status()
-        token: str = response.json()["token"]
-        status = client.post(
-            status_path(token), content=STATUS_BODY, headers={"Content-Type": "application/json"}
-        )
-        if status.status_code != 200 or "signature_value" not in status.json():
-            raise RuntimeError(f"the session did not finish with a signature: {status.text}")
-        return token
+        return finish_session(client, index)
+
+
+def finish_session(client: httpx.Client, index: int = 0) -> str:
+    """``finished_session`` on a client of one's own (e.g. on an in-process transport)."""
+    response = client.post(
+        INITIALIZE_PATH,
+        content=initialize_body(hash_of(index)),
+        headers={"Content-Type": "application/json"},
+    )
+    response.raise_for_status()
+    token: str = response.json()["token"]
+    status = client.post(
+        status_path(token), content=STATUS_BODY, headers={"Content-Type": "application/json"}
+    )
+    if status.status_code != 200 or "signature_value" not in status.json():
+        raise RuntimeError(f"the session did not finish with a signature: {status.text}")
+    return token
 
 
 def describe(command: Sequence[str]) -> str:

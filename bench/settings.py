@@ -8,17 +8,20 @@ from dataclasses import dataclass
 SECTIONS = ("throughput", "longpoll", "client", "workflow")
 # Also run when named (or with --profile): py-spy samples of our simulator under load.
 EXTRA_SECTIONS = ("profile",)
+# The peers of the throughput section (``bench.peers``), in the table's order.
+PEERS = ("prism", "wiremock", "mockoon")
 
 
 @dataclass(frozen=True)
 class Settings:
     sections: tuple[str, ...] = SECTIONS
-    # Throughput and latency vs Prism.
+    # Throughput and latency vs the peers.
     connections: tuple[int, ...] = (1, 50, 200)
     duration: float = 5.0
-    warmup: float = 2.0
+    warmup: float = 2.0  # seconds of load per server and call before measuring
+    jvm_warmup: float = 15.0  # seconds of load a JVM (WireMock) gets, over its calls
     rounds: int = 3
-    prism: bool = True
+    peers: tuple[str, ...] = PEERS
     load_generator: str = "auto"  # auto (wrk if present), wrk, python
     # Before each measured run, wait at most this long for other work on the machine to stop.
     quiet_wait: float = 30.0

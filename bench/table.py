@@ -1,11 +1,11 @@
-"""The one table the benchmarks print: metric | ours | peer | ours/peer | goal."""
+"""The one table the benchmarks print: metric | ours | each peer and ours/peer | goal."""
 
 from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 # A figure whose repeated measurements spread more than this around their median is marked noisy.
@@ -36,32 +36,37 @@ class Measure:
         return cls(value, (value,))
 
 
+Figure = Measure | str | None
+
+
 @dataclass(frozen=True)
 class Row:
     section: str
     metric: str
     unit: str
-    ours: Measure | str | None
-    peer: Measure | str | None = None
+    ours: Figure
+    # Each peer's figure by the peer's name (its column); a string says why there is none.
+    peers: Mapping[str, Figure] = field(default_factory=dict)
     goal: str = ""
     # Set when a figure is known to be noisy whatever its spread (e.g. one-connection tails).
     noisy: bool = False
     # Whether ours/peer means anything (not for counts of errors, say).
     compare: bool = True
 
-    @property
-    def ratio(self) -> float | None:
+    def ratio(self, peer: str) -> float | None:
+        theirs = self.peers.get(peer)
         if not self.compare:
             return None
-        if not isinstance(self.ours, Measure) or not isinstance(self.peer, Measure):
+        if not isinstance(self.ours, Measure) or not isinstance(theirs, Measure):
             return None
-        if self.peer.value == 0:
+        if theirs.value == 0:
             return None
-        return self.ours.value / self.peer.value
+        return self.ours.value / theirs.value
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
-        data["ratio"] = self.ratio
+        data["peers"] = {name: data["peers"][name] for name in self.peers}
+        data["ratios"] = {name: self.ratio(name) for name in self.peers}
         return data
 
 
@@ -77,7 +82,7 @@ def _number(value: float, unit: str) -> str:
     return f"{value:.2f}" if abs(value) >= 1 else f"{value:.3f}"
 
 
-def _cell(figure: Measure | str | None, unit: str, noisy: bool) -> str:
+def _cell(figure: Figure, unit: str, noisy: bool) -> str:
     if figure is None:
         return "-"
     if isinstance(figure, str):
@@ -87,25 +92,25 @@ def _cell(figure: Measure | str | None, unit: str, noisy: bool) -> str:
     return f"{text} {unit}{mark}" if unit not in ("", "count") else f"{text}{mark}"
 
 
-def render(rows: Sequence[Row], peer_name: str = "peer") -> str:
-    """Render the rows as one plain-text table, grouped by section."""
-    header = ("metric", "ours", peer_name, "ours/peer", "goal")
+def render(rows: Sequence[Row]) -> str:
+    """Render the rows as one plain-text table, grouped by section.
+
+    Each peer that appears in any row gets a column, followed by the ratio ours/peer.
+    """
+    peers = list(dict.fromkeys(name for row in rows for name in row.peers))
+    header = ("metric", "ours", *(c for p in peers for c in (p, f"ours/{p}")), "goal")
     cells: list[tuple[str, ...] | str] = []
     section = None
     for row in rows:
         if row.section != section:
             section = row.section
             cells.append(section)
-        ratio = row.ratio
-        cells.append(
-            (
-                "  " + row.metric,
-                _cell(row.ours, row.unit, row.noisy),
-                _cell(row.peer, row.unit, row.noisy),
-                "-" if ratio is None else f"{ratio:.2f}x",
-                row.goal,
-            )
-        )
+        figures = []
+        for peer in peers:
+            ratio = row.ratio(peer)
+            figures.append(_cell(row.peers.get(peer), row.unit, row.noisy))
+            figures.append("-" if ratio is None else f"{ratio:.2f}x")
+        cells.append(("  " + row.metric, _cell(row.ours, row.unit, row.noisy), *figures, row.goal))
     table_rows = [c for c in cells if isinstance(c, tuple)]
     widths = [max(len(r[i]) for r in [header, *table_rows]) for i in range(len(header))]
 

@@ -1,29 +1,32 @@
-"""Throughput and latency of the status operation: our simulator vs Stoplight Prism.
+"""Throughput and latency of the status operation: our simulator vs its peers.
 
-Both serve the same openapi.yaml on 127.0.0.1, each as one process pinned to the same single
-CPU, and the same load generator (wrk, one thread, on the other CPUs) hits them in turn with
-the same connections and duration. Requests are valid, so both validate them in full.
+Every server (ours, then the peers of ``bench.peers``: Prism, WireMock, Mockoon) runs as one
+process pinned to the same single CPU, all at once, on 127.0.0.1; the same load generator
+(wrk, one thread, on the other CPUs) hits them in turn with the same connections and
+duration. Before anything is measured, each server is asked each call once (its answer's
+status, Content-Type and size go to the notes) and warmed up under load, a JVM for longer.
 
-- status 404: ours answers an unknown token from its session store; Prism answers its
-  404 example (asked for with ``Prefer: code=404``).
-- status 200: ours answers a finished session with its signature; Prism answers the 200
-  example.
+- status 404: ours answers an unknown token from its session store; each peer its own way
+  (``bench.peers``).
+- status 200: ours answers a finished session with its signature (a fresh one per run).
 
-The two servers alternate, the order flipping each round, and each figure is the median of
-the rounds.
+Within each round every server is measured once, the order rotating from round to round,
+and each figure is the median of the rounds.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
+
+import httpx
 
 from bench import quiet
 from bench.load import LoadResult, Target, run_load
 from bench.ours import (
-    DOCS_TOKEN,
     STATUS_BODY,
     UNKNOWN_TOKEN,
     describe,
@@ -31,21 +34,29 @@ from bench.ours import (
     mock_command,
     status_path,
 )
+from bench.peers import Peer, shown
 from bench.servers import Server, free_port, run_server
-from bench.settings import Settings
-from bench.table import Measure, Row
-from bench.tools import SPEC, log
+from bench.settings import PEERS, Settings
+from bench.table import Figure, Measure, Row
+from bench.tools import log
+from bench.wiremock import SCENARIOS, SIGNED, SIGNED_HASH_INDEX, UNKNOWN
 
-SECTION = "throughput & latency of the status call (ours vs Prism)"
+SECTION = "throughput & latency of the status call (ours vs peers)"
 # Goals of the issue: at 50 and 200 connections, 3x Prism's requests/s and a third of its p99.
 GOAL_CONNECTIONS = (50, 200)
+GOAL_PEER = "prism"
+OURS = "ours"
+MISSING = "missing"  # the cell of a peer that could not be installed or started
+NOT_SERVED = "not served"  # the cell of a peer that cannot answer that call
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class Scenario:
     name: str
     ours: Callable[[], Target]  # called before each run: it may prepare state
-    peer: Target | None
+    peers: Mapping[str, Target | str]  # by peer name: its target, or the cell saying why none
 
 
 @dataclass(frozen=True)
@@ -53,10 +64,11 @@ class Run:
     load: LoadResult
     cpu_us: float  # CPU time the server used per answered request (all its threads)
     others: float  # CPUs that other processes on the machine took meanwhile
+    idle_servers: float  # CPUs that the servers not under load took meanwhile
 
     @property
     def disturbed(self) -> bool:
-        return self.others > quiet.DISTURBED
+        return self.others + self.idle_servers > quiet.DISTURBED
 
 
 def _run(
@@ -68,170 +80,268 @@ def _run(
     settings: Settings,
 ) -> Run:
     quiet.wait_for_quiet(settings.quiet_wait)
-    cpu_before = server.cpu_seconds()
+    before = {s.name: s.cpu_seconds() for s in servers}
     with quiet.watch(s.pid for s in servers) as watch:
         load = run_load(wrk, target, connections, settings.duration)
-    cpu = server.cpu_seconds() - cpu_before
-    return Run(load, cpu / load.requests * 1e6 if load.requests else math.nan, watch.others)
+    used = {s.name: s.cpu_seconds() - before[s.name] for s in servers}
+    cpu = used.pop(server.name)
+    idle = sum(used.values()) / load.seconds if load.seconds > 0 else 0.0
+    per_request = cpu / load.requests * 1e6 if load.requests else math.nan
+    return Run(load, per_request, watch.others, idle)
 
 
-def prism_command(prism: str, port: int) -> list[str]:
-    # -v warn: Prism logs several lines per request at its default level; ours logs none.
-    return [prism, "mock", str(SPEC), "-p", str(port), "-h", "127.0.0.1", "-v", "warn"]
+@dataclass
+class Lineup:
+    """The servers that run, and a cell for each peer that does not (name -> why)."""
+
+    ours: Server
+    peers: dict[str, tuple[Peer, Server]]
+    missing: dict[str, str]
+
+
+def _rank(name: str) -> int:
+    """A peer's place among the table's columns: that of ``PEERS``, whether it runs or not."""
+    return PEERS.index(name) if name in PEERS else len(PEERS)
 
 
 @contextlib.contextmanager
 def _servers(
-    settings: Settings, prism: str | None, server_cpus: set[int], notes: list[str]
-) -> Iterator[tuple[Server, Server | None]]:
+    peers: list[Peer], missing: Mapping[str, str], server_cpus: set[int], notes: list[str]
+) -> Iterator[Lineup]:
     with contextlib.ExitStack() as stack:
         port = free_port()
         command = mock_command(port, 0, "--log-level", "warning")
-        notes.append(f"ours: {describe(command)}")
-        ours = stack.enter_context(run_server("ours", command, port, server_cpus))
-        peer = None
-        if prism is not None and settings.prism:
-            prism_port = free_port()
-            command = prism_command(prism, prism_port)
-            notes.append(f"peer: prism {' '.join(command[1:]).replace(str(SPEC), 'openapi.yaml')}")
-            peer = stack.enter_context(run_server("prism", command, prism_port, server_cpus))
-        yield ours, peer
+        notes.append(f"{OURS}: {describe(command)}")
+        ours = stack.enter_context(run_server(OURS, command, port, server_cpus))
+        lineup = Lineup(ours, {}, {})
+        for name, why in missing.items():
+            lineup.missing[name] = MISSING
+            notes.append(f"{name}: {MISSING}: {why}")
+        for peer in peers:
+            peer_port = free_port()
+            command = peer.command(peer_port)
+            try:
+                server = stack.enter_context(run_server(peer.name, command, peer_port, server_cpus))
+            except RuntimeError as error:  # one line: its log is in the results folder
+                reason = str(error).splitlines()[0].rstrip(":")
+                log(f"peer {peer.name} is missing: {reason} (see {peer.name}.log)")
+                lineup.missing[peer.name] = MISSING
+                notes.append(f"{peer.name}: {MISSING}: {reason}")
+                continue
+            lineup.peers[peer.name] = (peer, server)
+            notes.append(f"{peer.label}: {shown(command)}; {peer.answers}")
+        yield lineup
 
 
-def _scenarios(ours: Server, peer: Server | None) -> list[Scenario]:
+def _scenarios(lineup: Lineup) -> list[Scenario]:
+    ours = lineup.ours
+
     def unknown() -> Target:
         return Target(ours.port, status_path(UNKNOWN_TOKEN), STATUS_BODY, 404)
 
     def finished() -> Target:
         # A fresh session per run: a finished one stays fetchable for a limited time only.
-        token = finished_session(ours.base_url)
+        token = finished_session(ours.base_url, SIGNED_HASH_INDEX)
         return Target(ours.port, status_path(token), STATUS_BODY, 200)
 
-    peer_404 = peer_200 = None
-    if peer is not None:
-        path = status_path(DOCS_TOKEN)
-        peer_404 = Target(peer.port, path, STATUS_BODY, 404, {"Prefer": "code=404"})
-        peer_200 = Target(peer.port, path, STATUS_BODY, 200)
-    return [
-        Scenario("404 unknown token", unknown, peer_404),
-        Scenario("200 signed", finished, peer_200),
-    ]
+    makers = {UNKNOWN: unknown, SIGNED: finished}
+    scenarios = []
+    for name in SCENARIOS:
+        peers: dict[str, Target | str] = dict(lineup.missing)
+        for peer_name, (peer, server) in lineup.peers.items():
+            call = peer.calls[name]
+            peers[peer_name] = NOT_SERVED if isinstance(call, str) else call.target(server.port)
+        in_order = {n: peers[n] for n in sorted(peers, key=_rank)}
+        scenarios.append(Scenario(name, makers[name], in_order))
+    return scenarios
+
+
+def _probe(target: Target) -> httpx.Response | str:
+    headers = {"Content-Type": "application/json", **target.headers}
+    try:
+        return httpx.post(target.url, content=target.body, headers=headers, timeout=30)
+    except httpx.HTTPError as error:
+        return f"no answer ({type(error).__name__})"
+
+
+def _check_answers(scenario: Scenario, lineup: Lineup, notes: list[str]) -> Scenario:
+    """Ask every server the scenario's call once; a peer that answers wrongly is left out."""
+    ours_target = scenario.ours()
+    ours = _probe(ours_target)
+    if isinstance(ours, str) or ours.status_code != ours_target.expected:
+        raise RuntimeError(f"ours answered {scenario.name} wrongly: {ours}")
+    parts = [f"{OURS} {_answer(ours)}"]
+    peers = dict(scenario.peers)
+    for name, target in scenario.peers.items():
+        if isinstance(target, str):
+            if target == NOT_SERVED:
+                peer = lineup.peers[name][0]
+                parts.append(f"{name} {NOT_SERVED}: {peer.calls[scenario.name]}")
+            continue
+        answer = _probe(target)
+        if isinstance(answer, str) or answer.status_code != target.expected:
+            got = answer if isinstance(answer, str) else f"answers {answer.status_code}"
+            log(f"peer {name} left out of {scenario.name}: {got}")
+            peers[name] = got
+            parts.append(f"{name} {got}, not {target.expected}")
+            continue
+        same = " (ours' bytes)" if answer.content == ours.content else ""
+        parts.append(f"{name} {_answer(answer)}{same}")
+    notes.append(f"answers to {scenario.name}: " + "; ".join(parts))
+    return Scenario(scenario.name, scenario.ours, peers)
+
+
+def _answer(response: httpx.Response) -> str:
+    content_type = response.headers.get("content-type", "no Content-Type")
+    return f"{response.status_code} {content_type} {len(response.content)} B"
+
+
+def _warm_up(
+    wrk: str | None, scenarios: list[Scenario], lineup: Lineup, settings: Settings
+) -> None:
+    """Load every server with each of its calls before measuring (a JVM for longer)."""
+    for scenario in scenarios:
+        run_load(wrk, scenario.ours(), 50, settings.warmup)
+    for name, (peer, _) in lineup.peers.items():
+        targets = [s.peers[name] for s in scenarios if isinstance(s.peers[name], Target)]
+        seconds = max(settings.warmup, peer.warmup / max(1, len(targets)))
+        for target in targets:
+            assert isinstance(target, Target)
+            if peer.warmup:
+                log(f"warming {peer.name} up: {seconds:.1f} s on {target.path}")
+            run_load(wrk, target, 50, seconds)
 
 
 def measure(
-    settings: Settings, wrk: str | None, prism: str | None, server_cpus: set[int]
+    settings: Settings,
+    wrk: str | None,
+    peers: list[Peer],
+    missing: Mapping[str, str],
+    server_cpus: set[int],
 ) -> tuple[list[Row], list[str]]:
     notes: list[str] = [
         "load generator: "
         + ("wrk -t1 with bench/post.lua" if wrk else "asyncio streams (bench/load.py)")
-        + f", server pinned to CPU {sorted(server_cpus)}, load generator to the others"
+        + f", every server pinned to CPU {sorted(server_cpus)}, load generator to the others"
     ]
     rows: list[Row] = []
     all_runs: list[Run] = []
-    with _servers(settings, prism, server_cpus, notes) as (ours, peer):
-        servers = [ours] if peer is None else [ours, peer]
-        scenarios = _scenarios(ours, peer)
-        for scenario in scenarios:  # warm both up (Prism's JIT, our caches) before measuring
-            run_load(wrk, scenario.ours(), 50, settings.warmup)
-            if scenario.peer is not None:
-                run_load(wrk, scenario.peer, 50, settings.warmup)
+    with _servers(peers, missing, server_cpus, notes) as lineup:
+        servers = [lineup.ours] + [server for _, server in lineup.peers.values()]
+        scenarios = [_check_answers(s, lineup, notes) for s in _scenarios(lineup)]
+        _warm_up(wrk, scenarios, lineup, settings)
         for connections in settings.connections:
             for scenario in scenarios:
-                ours_runs: list[Run] = []
-                peer_runs: list[Run] = []
-                for round_index in range(settings.rounds):
-                    sides: list[tuple[Server | None, Target | None, list[Run]]] = [
-                        (ours, scenario.ours(), ours_runs),
-                        (peer, scenario.peer, peer_runs),
-                    ]
-                    if round_index % 2:
-                        sides.reverse()
-                    for server, target, runs in sides:
-                        if server is not None and target is not None:
-                            run = _run(wrk, servers, server, target, connections, settings)
-                            runs.append(run)
-                log(
-                    f"{scenario.name} c={connections}: ours "
-                    f"{_brief(ours_runs)}; prism {_brief(peer_runs)}"
+                runs: dict[str, list[Run]] = {OURS: []}
+                runs.update(
+                    {name: [] for name, t in scenario.peers.items() if not isinstance(t, str)}
                 )
-                rows += _rows(scenario.name, connections, ours_runs, peer_runs)
-                all_runs += ours_runs + peer_runs
+                for round_index in range(settings.rounds):
+                    sides: list[tuple[Server, Callable[[], Target], list[Run]]] = [
+                        (lineup.ours, scenario.ours, runs[OURS])
+                    ]
+                    for name, target in scenario.peers.items():
+                        if isinstance(target, Target):
+                            sides.append((lineup.peers[name][1], _const(target), runs[name]))
+                    for server, make_target, server_runs in rotated(sides, round_index):
+                        run = _run(wrk, servers, server, make_target(), connections, settings)
+                        server_runs.append(run)
+                log(
+                    f"{scenario.name} c={connections}: "
+                    + "; ".join(f"{name} {_brief(r)}" for name, r in runs.items())
+                )
+                rows += _rows(scenario, connections, runs)
+                all_runs += [run for server_runs in runs.values() for run in server_runs]
     disturbed = sum(1 for run in all_runs if run.disturbed)
     most = max((run.others for run in all_runs), default=0.0)
+    idle = max((run.idle_servers for run in all_runs), default=0.0)
     notes.append(
         f"throughput: {disturbed} of {len(all_runs)} runs shared the machine with other work "
-        f"(over {quiet.DISTURBED} CPU; at most {most:.2f} CPU): their figures are marked noisy"
+        f"(over {quiet.DISTURBED} CPU; at most {most:.2f} CPU of other processes, "
+        f"{idle:.2f} CPU of the idle servers): their figures are marked noisy"
     )
     return rows, notes
+
+
+def rotated(items: Sequence[T], round_index: int) -> list[T]:
+    """The order of the servers in a round: each round starts one server later."""
+    first = round_index % len(items) if items else 0
+    return [*items[first:], *items[:first]]
+
+
+def _const(target: Target) -> Callable[[], Target]:
+    return lambda: target
 
 
 def _brief(runs: list[Run]) -> str:
     return (
         ", ".join(
             f"{r.load.rps:.0f} rps p99 {r.load.p99_ms:.1f} ms"
-            + (f" (others {r.others:.2f} CPU)" if r.disturbed else "")
+            + (f" (others {r.others + r.idle_servers:.2f} CPU)" if r.disturbed else "")
             for r in runs
         )
         or "-"
     )
 
 
-def _rows(name: str, connections: int, ours_runs: list[Run], peer_runs: list[Run]) -> list[Row]:
-    ours = [run.load for run in ours_runs]
-    peer = [run.load for run in peer_runs]
+def _rows(scenario: Scenario, connections: int, runs: Mapping[str, list[Run]]) -> list[Row]:
+    ours = runs[OURS]
+    absent = {name: t for name, t in scenario.peers.items() if isinstance(t, str)}
 
-    def of(runs: list[LoadResult], figure: Callable[[LoadResult], float]) -> Measure | None:
-        return Measure.of([figure(r) for r in runs]) if runs else None
+    def per_peer(figure: Callable[[list[Run]], Figure]) -> dict[str, Figure]:
+        return {
+            name: absent[name] if name in absent else figure(runs[name]) for name in scenario.peers
+        }
 
-    def cpu(runs: list[Run]) -> Measure | None:
-        return Measure.of([run.cpu_us for run in runs]) if runs else None
+    def load(value: Callable[[LoadResult], float]) -> Callable[[list[Run]], Figure]:
+        return lambda rs: Measure.of([value(r.load) for r in rs]) if rs else None
+
+    def cpu(rs: list[Run]) -> Figure:
+        return Measure.of([r.cpu_us for r in rs]) if rs else None
+
+    def errors(rs: list[Run]) -> Figure:
+        return Measure.once(sum(r.load.errors for r in rs)) if rs else None
 
     goal = connections in GOAL_CONNECTIONS
-    label = f"{name}, {connections} conn"
-    disturbed = any(run.disturbed for run in ours_runs + peer_runs)
+    label = f"{scenario.name}, {connections} conn"
+    disturbed = any(run.disturbed for server_runs in runs.values() for run in server_runs)
     # Tail latency of a single connection is a handful of slow requests: always noisy.
     single = connections == 1
+    rps, p50, p99 = load(lambda r: r.rps), load(lambda r: r.p50_ms), load(lambda r: r.p99_ms)
     return [
         Row(
             SECTION,
             f"{label}: requests/s",
             "req/s",
-            of(ours, lambda r: r.rps),
-            of(peer, lambda r: r.rps),
-            ">= 3x" if goal else "",
+            rps(ours),
+            per_peer(rps),
+            f">= 3x {GOAL_PEER}" if goal else "",
             noisy=disturbed,
         ),
-        Row(
-            SECTION,
-            f"{label}: p50",
-            "ms",
-            of(ours, lambda r: r.p50_ms),
-            of(peer, lambda r: r.p50_ms),
-            noisy=disturbed,
-        ),
+        Row(SECTION, f"{label}: p50", "ms", p50(ours), per_peer(p50), noisy=disturbed),
         Row(
             SECTION,
             f"{label}: p99",
             "ms",
-            of(ours, lambda r: r.p99_ms),
-            of(peer, lambda r: r.p99_ms),
-            "<= 0.33x" if goal else "",
+            p99(ours),
+            per_peer(p99),
+            f"<= 0.33x {GOAL_PEER}" if goal else "",
             noisy=single or disturbed,
         ),
         Row(
             SECTION,
             f"{label}: server CPU per request",
             "µs",
-            cpu(ours_runs),
-            cpu(peer_runs),
+            cpu(ours),
+            per_peer(cpu),
             noisy=disturbed,
         ),
         Row(
             SECTION,
             f"{label}: errors (sum of rounds)",
             "count",
-            Measure.once(sum(r.errors for r in ours)) if ours else None,
-            Measure.once(sum(r.errors for r in peer)) if peer else None,
+            errors(ours),
+            per_peer(errors),
             compare=False,
         ),
     ]

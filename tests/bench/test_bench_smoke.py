@@ -1,4 +1,4 @@
-"""The benchmark harness runs end to end in its quickest mode (ours only, no Prism, no wrk).
+"""The benchmark harness runs end to end in its quickest mode (ours only, no peers, no wrk).
 
 Benchmarks are not tests: nothing here looks at a timing. It checks that `python -m bench`
 starts the simulator, drives it, and prints the table with a figure in every row.
@@ -24,7 +24,8 @@ def test_quickest_bench_prints_a_full_table(tmp_path: Path) -> None:
         "bench",
         "--sections",
         "throughput",
-        "--no-prism",
+        "--peers",
+        "none",
         "--load-generator",
         "python",
         "--connections",
