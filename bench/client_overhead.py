@@ -23,8 +23,8 @@ from marksign_client.api.hash_signing import get_hash_signing_status_en
 from marksign_client.models import HashSigningStatusOk, HashSigningStatusRequest
 
 from bench import quiet
-from bench.ours import ACCESS_TOKEN, describe, finished_session, mock_command, status_path
-from bench.servers import free_port, run_server
+from bench.ours import ACCESS_TOKEN, describe, finished_session, mock_options, status_path
+from bench.servers import run_ours
 from bench.settings import Settings
 from bench.table import Measure, Row
 
@@ -159,10 +159,8 @@ def _measure_transport(
 
 
 def measure(settings: Settings, server_cpus: set[int]) -> tuple[list[Row], list[str]]:
-    port = free_port()
-    command = mock_command(port, 0, "--log-level", "warning")
     rows: list[Row] = []
-    with run_server("ours-client", command, port, server_cpus) as server:
+    with run_ours("ours-client", mock_options(0), server_cpus) as server:
         token = finished_session(server.base_url)
         rows += _measure_transport(
             "loopback to ours", settings, server.base_url, token, [server.pid]
@@ -170,6 +168,6 @@ def measure(settings: Settings, server_cpus: set[int]) -> tuple[list[Row], list[
     rows += _measure_transport("in-process transport", settings, "http://127.0.0.1:9", token, [])
     notes = [
         f"client overhead: {settings.client_rounds} rounds x {settings.client_calls} calls "
-        f"each, per-call medians; server: {describe(command)}",
+        f"each, per-call medians; server: {describe(mock_options(0))}",
     ]
     return rows, notes

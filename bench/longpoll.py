@@ -38,11 +38,11 @@ from bench.ours import (
     describe,
     hash_of,
     initialize_body,
-    mock_command,
+    mock_options,
     status_path,
 )
 from bench.rawhttp import Connection, post_request, read_response
-from bench.servers import Server, free_port, run_server
+from bench.servers import Server, run_ours
 from bench.settings import Settings
 from bench.table import Measure, Row
 from bench.tools import log, raise_fd_limit
@@ -216,12 +216,10 @@ def measure(settings: Settings, server_cpus: set[int]) -> tuple[list[Row], list[
     delay = settings.longpoll_answer_delay
     rows: list[Row] = []
     for shared_hash in (False, True):
-        port = free_port()
-        command = mock_command(port, delay, "--session-timeout", f"{delay + RELEASE_TIMEOUT:g}")
-        command += ["--log-level", "warning"]
+        options = mock_options(delay, "--session-timeout", f"{delay + RELEASE_TIMEOUT:g}")
         name = "ours-longpoll-" + ("shared" if shared_hash else "distinct")
         quiet.wait_for_quiet(settings.quiet_wait)
-        with run_server(name, command, port, server_cpus, raise_fds=True) as server:
+        with run_ours(name, options, server_cpus, raise_fds=True) as server:
             idle_mb = server.memory_mb("VmRSS")
             try:
                 import uvloop
@@ -233,7 +231,7 @@ def measure(settings: Settings, server_cpus: set[int]) -> tuple[list[Row], list[
             key = _public_key(server.base_url)
         rows += _rows(VARIANTS[shared_hash], run, key, count, idle_mb, peak_mb)
     notes.append(
-        f"long poll: {describe(command)}; RLIMIT_NOFILE raised to the hard limit ({limit}) "
+        f"long poll: {describe(options)}; RLIMIT_NOFILE raised to the hard limit ({limit}) "
         "with resource.setrlimit in this process and in the server (before exec)"
     )
     return rows, notes

@@ -7,15 +7,15 @@ import json
 from collections.abc import Sequence
 
 import httpx
+from marksign_spec import load_spec
 
-from bench.tools import venv_script
-
+SPEC = load_spec()
 # The access token and a demo identity that signs, both from the docs' samples.
-ACCESS_TOKEN = "52900c96-3f60-5307-3719-5948f0191da6"
+ACCESS_TOKEN = SPEC.sample_access_token
 SIGNING_CODE = "30303039914"
 # A token that has the right shape but no session.
 UNKNOWN_TOKEN = "00000000-0000-4000-8000-000000000000"
-DOCS_TOKEN = "ea89b835-c585-3c3c-9ea8-0f1b6ed3e13d"
+DOCS_TOKEN = str(SPEC.component_schemas()["SessionToken"]["examples"][0])
 
 STATUS_BODY = json.dumps({"access_token": ACCESS_TOKEN}).encode()
 INITIALIZE_PATH = "/en/smartid/sign/hash.json"
@@ -42,13 +42,9 @@ def initialize_body(hash_hex: str) -> bytes:
     ).encode()
 
 
-def mock_command(port: int, answer_delay: float, *extra: str) -> list[str]:
-    script = venv_script("marksign-mock")
-    if script is None:
-        raise RuntimeError("the marksign-mock console script is not installed (make install)")
-    command = [script, "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--answer-delay", f"{answer_delay:g}", "--seed", "1", *extra]
-    return command
+def mock_options(answer_delay: float, *extra: str) -> list[str]:
+    """`marksign-mock` options of a benchmark run (the launcher adds host and port)."""
+    return ["--answer-delay", f"{answer_delay:g}", "--seed", "1", "--log-level", "warning", *extra]
 
 
 def finished_session(base_url: str, index: int = 0) -> str:
@@ -74,6 +70,6 @@ def finish_session(client: httpx.Client, index: int = 0) -> str:
     return token
 
 
-def describe(command: Sequence[str]) -> str:
-    """The command line with the script's own folder left out (no machine paths in reports)."""
-    return " ".join([command[0].rsplit("/", 1)[-1], *command[1:]])
+def describe(options: Sequence[str]) -> str:
+    """How ours was started, for the reports (no machine paths)."""
+    return " ".join(["marksign-mock", *options])

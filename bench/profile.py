@@ -20,10 +20,10 @@ from bench.ours import (
     UNKNOWN_TOKEN,
     describe,
     finished_session,
-    mock_command,
+    mock_options,
     status_path,
 )
-from bench.servers import free_port, run_server
+from bench.servers import run_ours
 from bench.settings import Settings
 from bench.tools import log, results_dir, venv_script
 
@@ -90,10 +90,10 @@ def measure(settings: Settings, wrk: str | None, server_cpus: set[int]) -> list[
     py_spy = venv_script("py-spy")
     if py_spy is None:
         return ["profile: py-spy is not installed (.venv/bin/pip install py-spy)"]
-    port = free_port()
-    command = mock_command(port, 0, "--log-level", "warning")
-    lines = [f"profile of {describe(command)} under 50 connections, py-spy {SAMPLE_RATE}/s"]
-    with run_server("ours-profile", command, port, server_cpus) as server:
+    options = mock_options(0)
+    lines = [f"profile of {describe(options)} under 50 connections, py-spy {SAMPLE_RATE}/s"]
+    with run_ours("ours-profile", options, server_cpus) as server:
+        port = server.port
         token = finished_session(server.base_url)
         scenarios = {
             "404-unknown-token": Target(port, status_path(UNKNOWN_TOKEN), STATUS_BODY, 404),

@@ -1,4 +1,8 @@
-"""Start the servers under test as their own processes on 127.0.0.1, and stop them."""
+"""Start the servers under test as their own processes on 127.0.0.1, and stop them.
+
+Ours is started by the simulator's own launcher (`marksign_mock.SimulatorProcess`), the
+peers by `run_server` from their command lines.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from marksign_mock import SimulatorProcess
+
 from bench.tools import child_setup, log, results_dir
 
 
@@ -19,15 +25,11 @@ from bench.tools import child_setup, log, results_dir
 class Server:
     name: str
     port: int
-    process: subprocess.Popen[bytes]
+    pid: int
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system, all threads) the server process has used so far."""
@@ -107,6 +109,31 @@ def run_server(
                 tail = log_path.read_text(errors="replace")[-2000:]
                 raise RuntimeError(f"{name} did not start listening on port {port}:\n{tail}")
             log(f"{name} listening on 127.0.0.1:{port} (pid {process.pid})")
-            yield Server(name, port, process)
+            yield Server(name, port, process.pid)
         finally:
             _stop(process)
+
+
+@contextlib.contextmanager
+def run_ours(
+    name: str, options: Sequence[str], cpus: set[int] | None, raise_fds: bool = False
+) -> Iterator[Server]:
+    """Our simulator, started by its launcher on a free port, pinned to ``cpus``."""
+    simulator = SimulatorProcess(
+        options,
+        log_path=results_dir() / f"{name}.log",
+        preexec=child_setup(cpus, raise_fds),
+        startup_timeout=90,
+    )
+    try:
+        simulator.start()
+    except RuntimeError as error:
+        raise RuntimeError(f"{name}: {error}") from None
+    try:
+        pid = simulator.pid
+        assert pid is not None
+        port = int(simulator.base_url.rsplit(":", 1)[1])
+        log(f"{name} listening on {simulator.base_url} (pid {pid})")
+        yield Server(name, port, pid)
+    finally:
+        simulator.stop()

@@ -31,11 +31,11 @@ from bench.ours import (
     UNKNOWN_TOKEN,
     describe,
     finished_session,
-    mock_command,
+    mock_options,
     status_path,
 )
 from bench.peers import Peer, shown
-from bench.servers import Server, free_port, run_server
+from bench.servers import Server, free_port, run_ours, run_server
 from bench.settings import PEERS, Settings
 from bench.table import Figure, Measure, Row
 from bench.tools import log
@@ -109,10 +109,9 @@ def _servers(
     peers: list[Peer], missing: Mapping[str, str], server_cpus: set[int], notes: list[str]
 ) -> Iterator[Lineup]:
     with contextlib.ExitStack() as stack:
-        port = free_port()
-        command = mock_command(port, 0, "--log-level", "warning")
-        notes.append(f"{OURS}: {describe(command)}")
-        ours = stack.enter_context(run_server(OURS, command, port, server_cpus))
+        options = mock_options(0)
+        notes.append(f"{OURS}: {describe(options)}")
+        ours = stack.enter_context(run_ours(OURS, options, server_cpus))
         lineup = Lineup(ours, {}, {})
         for name, why in missing.items():
             lineup.missing[name] = MISSING
