@@ -20,6 +20,7 @@ from .config import MockConfig
 
 if TYPE_CHECKING:
     from .app import MockApp, create_app
+    from .controller import MockControlError, MockController
     from .launcher import BackgroundServer, InProcessTransport, SimulatorProcess
     from .models import SessionStore
 
@@ -28,6 +29,8 @@ __all__ = [
     "InProcessTransport",
     "MockApp",
     "MockConfig",
+    "MockControlError",
+    "MockController",
     "SessionStore",
     "SimulatorProcess",
     "create_app",
@@ -42,6 +45,8 @@ _LAZY = {
     "BackgroundServer": "launcher",
     "InProcessTransport": "launcher",
     "SimulatorProcess": "launcher",
+    "MockController": "controller",
+    "MockControlError": "controller",
 }
 
 

@@ -10,27 +10,34 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Final
 
-from marksign_spec import Spec, load_spec
+import orjson
+from marksign_spec import Operation, Spec, load_spec
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .config import MockConfig
-from .control import control_routes
+from .control import ControlPlane
+from .faults import STATUS_HEADER
+from .journal import Journal, JournalEntry, redacted_body
 from .models import SessionStore
-from .rendering import exception_handlers, printable
+from .rendering import exception_handlers, is_control_path, printable
 from .responses import SigningResponses
-from .routing import operation_routes
+from .routing import FAULT_SCOPE_KEY, OPERATION_SCOPE_KEY, operation_routes
+from .scripts import Scripts
 
 logger = logging.getLogger("marksign_mock")
 
 SWEEP_INTERVAL: Final = 1.0  # seconds between sweeps of expired sessions
+JOURNAL_BODY_LIMIT: Final = 65_536  # request bytes kept for the journal (then "too large")
+ANSWER_READ_LIMIT: Final = 4096  # answer bytes read for its error_code
 
 
 class RequestLog:
@@ -60,6 +67,84 @@ class RequestLog:
             )
 
 
+class JournalRecorder:
+    """ASGI middleware: every request of the gateway's API into the journal (not those of
+    the control plane), its body scrubbed of access tokens, with the answer's status and
+    `error_code`."""
+
+    def __init__(self, app: ASGIApp, journal: Journal, secrets: tuple[bytes, ...]) -> None:
+        self.app = app
+        self.journal = journal
+        self.secrets = secrets
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or is_control_path(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        seq = self.journal.next_seq()
+        at = datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
+        started = time.perf_counter()
+        body = bytearray()
+        answer = bytearray()
+        status: int | None = None
+        headers: dict[bytes, bytes] = {}
+
+        async def receiving() -> Message:
+            message = await receive()
+            if message["type"] == "http.request" and len(body) <= JOURNAL_BODY_LIMIT:
+                body.extend(message.get("body", b"")[: JOURNAL_BODY_LIMIT + 1 - len(body)])
+            return message
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers.update((k.lower(), v) for k, v in message.get("headers", []))
+            elif message["type"] == "http.response.body" and len(answer) < ANSWER_READ_LIMIT:
+                answer.extend(message.get("body", b"")[:ANSWER_READ_LIMIT])
+            await send(message)
+
+        try:
+            await self.app(scope, receiving, sending)
+        except Exception:
+            status = 500  # the server answers it so (in the error shape)
+            raise
+        finally:
+            op: Operation | None = scope.get(OPERATION_SCOPE_KEY)
+            fault: str | None = scope.get(FAULT_SCOPE_KEY)
+            if fault in ("close", "reset"):
+                status = None
+            elif fault == "truncated" and STATUS_HEADER.encode() in headers:
+                status = int(headers[STATUS_HEADER.encode()])
+            self.journal.record(
+                JournalEntry(
+                    seq=seq,
+                    at=at,
+                    method=scope["method"],
+                    path=scope["path"],
+                    operation_id=None if op is None else op.operation_id,
+                    locale=None if op is None else op.locale,
+                    path_params=dict(scope.get("path_params", {})) if op is not None else {},
+                    body=redacted_body(bytes(body), self.secrets) if body else None,
+                    body_bytes=len(body),
+                    status=status,
+                    error_code=_error_code(status, fault, bytes(answer)),
+                    fault=fault,
+                    duration_ms=round((time.perf_counter() - started) * 1000, 3),
+                )
+            )
+
+
+def _error_code(status: int | None, fault: str | None, answer: bytes) -> int | None:
+    if status is None or status == 200 or fault is not None:
+        return None
+    try:
+        code = orjson.loads(answer).get("error_code")
+    except (orjson.JSONDecodeError, AttributeError):
+        return None
+    return code if isinstance(code, int) else None
+
+
 class MockApp:
     """The simulator. `store` holds its sessions, `config` its settings, `spec` its contract.
 
@@ -71,16 +156,25 @@ class MockApp:
         self.config = config
         self.spec = spec
         self.store = store
+        self.scripts = Scripts()
+        self.journal = Journal(config.journal_size)
         max_body = config.max_body_bytes or spec.limits.request_body_max_bytes
-        self.responses = SigningResponses(store, config.access_tokens, max_body)
+        self.responses = SigningResponses(store, self.scripts, config.access_tokens, max_body)
+        self.control = ControlPlane(
+            store, self.scripts, self.journal, spec, read_json=self.responses.read_json
+        )
         self._sweeper: asyncio.Task[None] | None = None
         routes: list[BaseRoute] = [
             *operation_routes(spec, self.responses),
-            *control_routes(store, spec.text),
+            *self.control.routes(),
         ]
+        secrets = self.responses.access_tokens
         self.starlette = Starlette(
             routes=routes,
-            middleware=[Middleware(RequestLog)],
+            middleware=[
+                Middleware(RequestLog),
+                Middleware(JournalRecorder, journal=self.journal, secrets=secrets),
+            ],
             exception_handlers=dict(exception_handlers(max_body)),
             lifespan=self._lifespan,
         )

@@ -51,8 +51,8 @@ def _parser() -> argparse.ArgumentParser:
         ),
         epilog=(
             "Smart-ID demo identities decide each session's outcome, e.g. 30303039914 signs, "
-            "30403039917 refuses, 30403039983 never answers. Control endpoints: "
-            "GET /_mock/certificate.pem, GET /_mock/openapi.yaml, POST /_mock/reset."
+            "30403039917 refuses, 30403039983 never answers. The control plane (scenarios, "
+            "errors, faults, sessions, journal) is described at GET /_mock/."
         ),
     )
     parser.add_argument("--host", default=DEFAULTS.host, help="address to listen on (%(default)s)")
@@ -105,6 +105,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--spec", type=Path, metavar="PATH", help="openapi.yaml to serve")
     parser.add_argument(
+        "--scenario",
+        type=Path,
+        metavar="FILE",
+        help=(
+            "a YAML file of scripts to arm at start: `scenarios`, `errors`, `faults` (each a "
+            "list of what POST /_mock/scenarios, /_mock/errors, /_mock/faults take)"
+        ),
+    )
+    parser.add_argument(
         "--log-level",
         choices=["critical", "error", "warning", "info", "debug"],
         default="info",
@@ -139,12 +148,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:
         parser.error(str(error))
     from .app import create_app  # imported late: --help and option errors stay fast
+    from .control import load_script_file
     from .launcher import serve
 
     try:
         app = create_app(config)
     except (OSError, ValueError) as error:
         parser.error(f"cannot load the spec: {error}")
+    if args.scenario is not None:
+        try:
+            load_script_file(app.control.book, args.scenario)
+        except ValueError as error:
+            parser.error(f"--scenario: {error}")
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

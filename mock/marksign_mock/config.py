@@ -41,6 +41,8 @@ class MockConfig:
     # Largest request body accepted; a larger one is refused with 41300. None: the spec's
     # limit (info.x-max-request-body-bytes).
     max_body_bytes: int | None = None
+    # Requests the journal keeps (the oldest are dropped beyond this).
+    journal_size: int = 1000
     # openapi.yaml to serve and validate against; None: the packaged or repository copy.
     spec_path: Path | None = None
 
@@ -54,6 +56,8 @@ class MockConfig:
                 raise ValueError(f"{name} cannot be negative")
         if self.session_timeout <= 0:
             raise ValueError("session_timeout must be positive")
+        if self.journal_size < 0:
+            raise ValueError("journal_size cannot be negative")
         if self.max_sessions < 1:
             raise ValueError("max_sessions must be at least 1")
         if self.max_body_bytes is not None and self.max_body_bytes < 1:

@@ -18,6 +18,8 @@ MESSAGES: Final[dict[int, tuple[str, str]]] = {
         "Neteisingas parametras [{param}]: {detail}",
     ),
     40003: ("Invalid access token", "Neteisingas prieigos raktas"),
+    40004: ("Phone is of incorrect format", "Neteisingas telefono numerio formatas"),
+    40005: ("Person code is of incorrect format", "Neteisingas asmens kodo formatas"),
     40020: (
         "User refused the session or chose the wrong verification code",
         "Naudotojas atšaukė sesiją arba pasirinko neteisingą kontrolinį kodą",
@@ -30,6 +32,7 @@ MESSAGES: Final[dict[int, tuple[str, str]]] = {
     40400: ("Unknown path", "Nežinomas kelias"),
     40401: ("Invalid user (account not found)", "Neteisingas naudotojas (paskyra nerasta)"),
     40402: ("Session for given token was not found", "Sesija pagal pateiktą raktą nerasta"),
+    40403: ("Account is not qualified", "Paskyra nėra kvalifikuota"),
     40500: ("Method not allowed", "Metodas neleidžiamas"),
     41300: (
         "Request body too large (limit {limit} bytes)",
@@ -39,8 +42,19 @@ MESSAGES: Final[dict[int, tuple[str, str]]] = {
         "Unsupported content type: send application/json",
         "Nepalaikomas turinio tipas: siųskite application/json",
     ),
+    40801: (
+        "Timeout while acquiring certificate",
+        "Baigėsi sertifikato gavimo laikas",
+    ),
     42900: ("Too many live sessions", "Per daug aktyvių sesijų"),
     50000: ("Issues while processing the request", "Klaida apdorojant užklausą"),
+    50001: ("Technical error in service", "Techninė paslaugos klaida"),
+    50002: ("Cannot establish a connection", "Nepavyko užmegzti ryšio"),
+    50003: ("Not authorized to use the service", "Neturite teisės naudotis paslauga"),
+    50004: (
+        "Client side configuration is incorrect",
+        "Neteisinga kliento pusės konfigūracija",
+    ),
 }
 
 # The `detail` of 40001, worded like Symfony's validator messages (the gateway's own).
@@ -85,6 +99,11 @@ class ApiError(Exception):
     def status(self) -> int:
         return http_status(self.code)
 
+    @property
+    def cacheable(self) -> bool:
+        """Whether its body depends on the code and locale alone (and can be reused)."""
+        return not self.params
+
     def message(self, locale: Locale) -> str:
         index = 0 if locale == "en" else 1
         params = dict(self.params)
@@ -95,6 +114,26 @@ class ApiError(Exception):
 
     def __repr__(self) -> str:
         return f"ApiError({self.code}, {self.params!r})"
+
+
+class ScriptedError(ApiError):
+    """An error a test scripted (`/_mock/errors`): the code's own message in the request's
+    locale, unless the script gave one."""
+
+    def __init__(self, code: int, message: str | None = None) -> None:
+        # 40001 names a parameter; a scripted one names the request as a whole.
+        params: dict[str, str | int] = (
+            {"param": "request", "detail": "invalid"} if code == 40001 else {}
+        )
+        super().__init__(code, **params)
+        self.given = message
+
+    @property
+    def cacheable(self) -> bool:
+        return self.given is None and super().cacheable
+
+    def message(self, locale: Locale) -> str:
+        return super().message(locale) if self.given is None else self.given
 
 
 class MethodNotAllowed(ApiError):

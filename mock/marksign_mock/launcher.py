@@ -33,7 +33,9 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from .app import MockApp
 from .config import ENV_ACCESS_TOKENS
+from .controller import MockController
 from .exceptions import ApiError
+from .faults import FAULT_HEADER, IN_PROCESS_FAULT_STATUS, TRANSPORT_EXTENSION
 from .models import SessionStore
 from .rendering import error_body
 
@@ -85,6 +87,14 @@ class ErrorShapedHttpToolsProtocol(HttpToolsProtocol):
         )
         self.transport.close()
 
+    def on_headers_complete(self) -> None:
+        # The connection's transport, for the faults that act on it (faults.py). The ASGI
+        # task that reads the scope starts only after this returns.
+        extensions = self.scope.setdefault("extensions", {})
+        assert extensions is not None
+        extensions[TRANSPORT_EXTENSION] = self.transport  # type: ignore[assignment]
+        super().on_headers_complete()
+
 
 def uvicorn_config(app: MockApp, *, log_level: str = "info", **overrides: Any) -> uvicorn.Config:
     """uvicorn settings for the simulator: httptools, asyncio's loop, no access log.
@@ -130,6 +140,22 @@ def serve(app: MockApp, *, log_level: str = "info") -> None:
         server.run()
 
 
+def _transport_error(fault: str, content: bytes, request: httpx.Request) -> httpx.TransportError:
+    """What httpx raises on a real socket for a transport fault (the socket tests show it)."""
+    if fault == "reset":
+        return httpx.ReadError("[Errno 104] Connection reset by peer", request=request)
+    if fault == "truncated":
+        half, whole = len(content) // 2, len(content)
+        return httpx.RemoteProtocolError(
+            "peer closed connection without sending complete message body "
+            f"(received {half} bytes, expected {whole})",
+            request=request,
+        )
+    return httpx.RemoteProtocolError(
+        "Server disconnected without sending a response.", request=request
+    )
+
+
 class InProcessTransport(httpx.BaseTransport):
     """Serves `app` from an event loop in a daemon thread; `close()` stops it."""
 
@@ -167,6 +193,9 @@ class InProcessTransport(httpx.BaseTransport):
             return response.status_code, response.headers, await response.aread()
 
         status, headers, content = self._run(call())
+        fault = headers.get(FAULT_HEADER) if status == IN_PROCESS_FAULT_STATUS else None
+        if fault is not None:
+            raise _transport_error(fault, content, request)
         return httpx.Response(status, headers=headers, content=content, request=request)
 
     def reset(self) -> int:
@@ -207,10 +236,20 @@ class BackgroundServer(_Running):
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._failure: BaseException | None = None
+        self._control: MockController | None = None
 
     @property
     def store(self) -> SessionStore:
         return self.app.store
+
+    @property
+    def control(self) -> MockController:
+        """The control plane over the socket (scenarios, faults, journal, ...)."""
+        if self._control is None:
+            if not self.base_url:
+                raise RuntimeError("the simulator is not running")
+            self._control = MockController.at(self.base_url)
+        return self._control
 
     def start(self, timeout: float = 10.0) -> None:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
@@ -267,6 +306,9 @@ class BackgroundServer(_Running):
         self._server.should_exit = True
         self._thread.join(timeout=15)
         self._server = None
+        if self._control is not None:
+            self._control.close()
+            self._control = None
 
 
 class SimulatorProcess(_Running):

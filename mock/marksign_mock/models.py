@@ -22,6 +22,7 @@ from . import crypto
 from .config import MockConfig
 from .exceptions import ApiError
 from .person import Outcome, SimulatedPerson
+from .scripts import Scenario
 
 Clock = Callable[[], float]
 
@@ -51,7 +52,9 @@ class Session:
     started_at: float
     answer_at: float | None  # None: the person never answers
     expires_at: float
+    message: str | None = None  # shown on the phone
     signature: str | None = None
+    waiting: int = 0  # long polls waiting for its outcome now
     evicted: bool = False
     # Woken when the outcome is known; only exists while somebody waits.
     _event: asyncio.Event | None = field(default=None, repr=False)
@@ -61,6 +64,10 @@ class Session:
     @property
     def finished_at(self) -> float:
         return self.answer_at if self.answer_at is not None else self.expires_at
+
+    def state(self, now: float) -> str:
+        """Smart-ID's session state: RUNNING until the outcome is known, then COMPLETE."""
+        return "COMPLETE" if now >= self.finished_at else "RUNNING"
 
     def outcome(self, now: float) -> Outcome | None:
         """The end result at time `now`, or None while the person has not answered."""
@@ -94,7 +101,7 @@ class SessionStore:
         self.clock = clock
         self._sessions: dict[str, Session] = {}
         self._by_removal: list[tuple[float, str]] = []  # heap: (remove_at, token)
-        self._live: list[float] = []  # heap: finished_at of sessions not finished yet
+        self._live: list[tuple[float, str]] = []  # heap: (finished_at, token), not finished
         self._waited: set[Session] = set()  # sessions a long poll waits for
         self._rng: random.Random | None = None
         self._reseed()
@@ -133,9 +140,16 @@ class SessionStore:
         """Sessions whose outcome is not known yet."""
         now = self.clock()
         live = self._live
-        while live and live[0] <= now:
+        while live and live[0][0] <= now:
             heapq.heappop(live)
-        return len(live)
+        # A scripted session can finish earlier than first planned, or be tracked twice:
+        # count each running session once.
+        running = {token for _, token in live}
+        return sum(
+            1
+            for token in running
+            if (s := self._sessions.get(token)) is not None and now < s.finished_at
+        )
 
     def get(self, token: str) -> Session:
         """The session of `token`; 40402 if unknown or its result has expired."""
@@ -146,10 +160,26 @@ class SessionStore:
 
     # -- commands ------------------------------------------------------------------------
 
+    def sessions(self) -> list[Session]:
+        """Every session held (live and retained), oldest first."""
+        now = self.clock()
+        return [s for s in self._sessions.values() if now < s.finished_at + self.retention]
+
     def create(
-        self, *, hash_algorithm: str, hash_hex: str, country: str, personal_code: str
+        self,
+        *,
+        hash_algorithm: str,
+        hash_hex: str,
+        country: str,
+        personal_code: str,
+        message: str | None = None,
+        scenario: Scenario | None = None,
     ) -> Session:
-        """Start a session: 40401 if the person has no account, 42900 over the cap."""
+        """Start a session: 40401 if the person has no account, 42900 over the cap.
+
+        A `scenario` (taken from the scripts for this personal code) sets the end result
+        and/or when the person answers; the person then has an account whatever the code.
+        """
         try:
             hash_bytes = bytes.fromhex(hash_hex)
         except ValueError:
@@ -157,6 +187,8 @@ class SessionStore:
         if len(hash_bytes) != crypto.DIGEST_SIZES.get(hash_algorithm):
             raise ApiError.invalid_parameter("hash", "invalid")
         answer = self.person.answer(personal_code)
+        if scenario is not None:
+            answer = self.person.scripted(answer, scenario.outcome, scenario.answer_after)
         if answer is None:
             raise ApiError(40401)
         now = self.clock()
@@ -178,12 +210,56 @@ class SessionStore:
             started_at=now,
             answer_at=answer_at,
             expires_at=expires_at,
+            message=message,
         )
         self._sessions[session.token] = session
+        self._track(session, now)
+        return session
+
+    def script(
+        self,
+        token: str,
+        *,
+        outcome: Outcome | None = None,
+        answer_after: float | None = None,
+        now_: bool = False,
+    ) -> Session:
+        """Change a running session: its end result, when the person answers (seconds after
+        it started), or that the person answers now. Long polls waiting for it wake as soon
+        as its outcome is known. 40402 if unknown; a finished session stays as it was."""
+        session = self.get(token)
+        now = self.clock()
+        if now >= session.finished_at:
+            return session
+        if outcome is not None:
+            session.answer = outcome
+        if now_:
+            answer_at: float | None = now
+        elif answer_after is not None:
+            answer_at = max(now, session.started_at + answer_after)
+        else:
+            answer_at = session.answer_at
+        if session.answer is Outcome.TIMEOUT:  # the person never answers: it expires
+            if now_:
+                session.expires_at = now
+            answer_at = None
+        elif answer_at is None:  # it was waiting for an expiry; now someone answers
+            answer_at = session.started_at + self.person.answer_delay
+        session.answer_at = answer_at if answer_at is None else min(answer_at, session.expires_at)
+        self._track(session, now)
+        if now >= session.finished_at:
+            self._wake(session, force=True)
+        elif session._timer is not None and session._event_loop is not None:
+            session._timer.cancel()  # re-arm for the new time
+            delay = session.finished_at - now
+            session._timer = session._event_loop.call_later(delay, self._wake, session)
+        return session
+
+    def _track(self, session: Session, now: float) -> None:
+        """Remember when a session finishes and when it is forgotten (heaps, checked lazily)."""
         heapq.heappush(self._by_removal, (session.finished_at + self.retention, session.token))
         if session.finished_at > now:
-            heapq.heappush(self._live, session.finished_at)
-        return session
+            heapq.heappush(self._live, (session.finished_at, session.token))
 
     async def wait(self, token: str) -> Session:
         """Long poll: hold until the session's outcome is known (at the latest, expiry)."""
@@ -193,7 +269,11 @@ class SessionStore:
                 raise ApiError(40402)
             if self.clock() >= session.finished_at:
                 return session
-            await self._event_for(session).wait()
+            session.waiting += 1
+            try:
+                await self._event_for(session).wait()
+            finally:
+                session.waiting -= 1
 
     async def status(self, token: str) -> str:
         """Long poll for the outcome: the base64 signature, or the outcome's ApiError."""
@@ -231,7 +311,9 @@ class SessionStore:
         removed = 0
         while removal and removal[0][0] <= now:
             _, token = heapq.heappop(removal)
-            if sessions.pop(token, None) is not None:
+            session = sessions.get(token)
+            if session is not None and now >= session.finished_at + self.retention:
+                del sessions[token]  # (a scripted session may be due later: kept, re-tracked)
                 removed += 1
         # Finished but retained sessions are capped too: memory stays bounded at any rate.
         # The heap's top finished first, so it is finished whenever any session is; popping
@@ -239,7 +321,9 @@ class SessionStore:
         live = self.live_count()
         while removal and len(sessions) - live > self.max_retained:
             _, token = heapq.heappop(removal)
-            if sessions.pop(token, None) is not None:
+            session = sessions.get(token)
+            if session is not None and now >= session.finished_at:  # never a running one
+                del sessions[token]
                 removed += 1
         return removed
 

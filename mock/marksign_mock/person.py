@@ -84,3 +84,20 @@ class SimulatedPerson:
         if outcome is Outcome.TIMEOUT:
             return Answer(outcome, None)
         return Answer(outcome, self.answer_delay)
+
+    def scripted(
+        self, answer: Answer | None, outcome: Outcome | None, answer_after: float | None
+    ) -> Answer:
+        """`answer` changed by a test's scenario: its outcome, and/or when the person answers.
+
+        A scenario gives any personal code an account (one that signs unless it says
+        otherwise); TIMEOUT means the person never answers.
+        """
+        outcome = outcome or (answer.outcome if answer is not None else Outcome.OK)
+        if outcome is Outcome.TIMEOUT:
+            return Answer(outcome, None)
+        if answer_after is not None:
+            return Answer(outcome, answer_after)
+        return Answer(
+            outcome, answer.delay if answer and answer.delay is not None else self.answer_delay
+        )

@@ -7,8 +7,12 @@ Fixtures; each test gets a fresh simulator with an empty store:
 - `marksign_mock_transport`: an httpx transport calling that app in process.
 - `marksign_mock_client`: an `httpx.Client` on that transport (base URL
   `http://marksign-mock.test`), ready for the generated client's `set_httpx_client()`.
+- `marksign_mock_control`: a `MockController` of the in-process simulator (the one
+  `marksign_mock_client` calls): scenarios, error codes, faults, "answer now", sessions,
+  the journal.
 - `marksign_mock_server`: the simulator on a real socket (127.0.0.1, a free port) in a
-  background thread, with `.base_url`, `.store` and `.reset()`.
+  background thread, with `.base_url`, `.store`, `.reset()` and `.control` (a
+  `MockController` over the socket).
 
 At load time this module imports only pytest: it is loaded into every pytest run.
 """
@@ -25,6 +29,7 @@ if TYPE_CHECKING:
 
     from .app import MockApp
     from .config import MockConfig
+    from .controller import MockController
     from .launcher import BackgroundServer, InProcessTransport
 
 IN_PROCESS_BASE_URL = "http://marksign-mock.test"
@@ -64,6 +69,13 @@ def marksign_mock_client(
 
     with httpx.Client(transport=marksign_mock_transport, base_url=IN_PROCESS_BASE_URL) as client:
         yield client
+
+
+@pytest.fixture
+def marksign_mock_control(marksign_mock_client: httpx.Client) -> MockController:
+    from .controller import MockController
+
+    return MockController(marksign_mock_client)
 
 
 @pytest.fixture

@@ -25,6 +25,16 @@ from .exceptions import ApiError, MethodNotAllowed
 logger = logging.getLogger("marksign_mock")
 
 JSON: Final = "application/json"  # exactly this Content-Type: no charset parameter
+CONTROL_PREFIX: Final = "/_mock/"  # the simulator's own control plane: answers in English
+
+
+def is_control_path(path: str) -> bool:
+    return path.startswith(CONTROL_PREFIX) or path == CONTROL_PREFIX.rstrip("/")
+
+
+def answer_locale(path: str) -> Locale:
+    """The locale an answer to `path` is in: the spec's rule, English for the control plane."""
+    return "en" if is_control_path(path) else locale_of(path)
 
 
 class JSONBytesResponse(Response):
@@ -38,7 +48,7 @@ class JSONBytesResponse(Response):
 
 def error_body(error: ApiError, locale: Locale) -> bytes:
     """The JSON error shape of `error` in `locale`."""
-    if not error.params:
+    if error.cacheable:
         return _plain_error_body(error.code, locale)
     return _error_body(error.code, error.message(locale))
 
@@ -68,7 +78,7 @@ def exception_handlers(max_body_bytes: int) -> Mapping[Any, ExceptionHandler]:
 
     async def api_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, ApiError)
-        return error_response(error, locale_of(request.scope["path"]))
+        return error_response(error, answer_locale(request.scope["path"]))
 
     async def http_exception(request: Request, error: Exception) -> Response:
         # Starlette's own: routing (404, 405 with its Allow header) and the like.
@@ -80,7 +90,7 @@ def exception_handlers(max_body_bytes: int) -> Mapping[Any, ExceptionHandler]:
             413: ApiError(41300, limit=max_body_bytes),
             415: ApiError(41500),
         }.get(error.status_code, ApiError(50000))
-        return error_response(api, locale_of(request.scope["path"]))
+        return error_response(api, answer_locale(request.scope["path"]))
 
     async def client_gone(_: HTTPConnection, error: Exception) -> None:
         """The client disconnected before sending its whole body: nobody to answer.
@@ -92,7 +102,7 @@ def exception_handlers(max_body_bytes: int) -> Mapping[Any, ExceptionHandler]:
         # A bug, never bad input: answer in the error shape all the same.
         path = printable(request.scope["path"])
         logger.error("unexpected error on %s %s", request.method, path, exc_info=error)
-        return error_response(ApiError(50000), locale_of(request.scope["path"]))
+        return error_response(ApiError(50000), answer_locale(request.scope["path"]))
 
     return {
         ApiError: api_error,

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from .exceptions import ApiError
 from .models import SessionStore
 from .rendering import JSON
+from .scripts import Scripts
 
 # An operation's handler: the validated body and the path parameters -> the JSON answer.
 Handler = Callable[[dict[str, Any], Mapping[str, str]], Awaitable[bytes]]
@@ -28,9 +29,14 @@ class SigningResponses:
     """The answers of the signing operations, over one session store."""
 
     def __init__(
-        self, store: SessionStore, access_tokens: Iterable[str], max_body_bytes: int
+        self,
+        store: SessionStore,
+        scripts: Scripts,
+        access_tokens: Iterable[str],
+        max_body_bytes: int,
     ) -> None:
         self.store = store
+        self.scripts = scripts
         self.max_body_bytes = max_body_bytes
         # Compared against every one of them, in constant time; never logged.
         self._access_tokens = tuple(t.encode() for t in sorted(access_tokens))
@@ -42,13 +48,24 @@ class SigningResponses:
 
     # -- operations ----------------------------------------------------------------------
 
+    @property
+    def access_tokens(self) -> tuple[bytes, ...]:
+        """The accepted tokens, for scrubbing them from the journal (never logged)."""
+        return self._access_tokens
+
     async def initialize(self, data: dict[str, Any], _: Mapping[str, str]) -> bytes:
+        code = data["code"]
+        scenario = self.scripts.peek_scenario(code)
         session = self.store.create(
             hash_algorithm=data["hash_algorithm"],
             hash_hex=data["hash"],
             country=data["country"],
-            personal_code=data["code"],
+            personal_code=code,
+            message=data.get("message"),
+            scenario=scenario,
         )
+        if scenario is not None:  # counted once it made a session
+            self.scripts.use_scenario(scenario)
         return orjson.dumps(
             {"status": "ok", "token": session.token, "control_code": session.control_code}
         )

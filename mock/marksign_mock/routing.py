@@ -15,6 +15,8 @@ needs and Starlette's defaults lack:
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import Callable, Iterator
@@ -25,11 +27,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .rendering import JSONBytesResponse, printable
+from .exceptions import ApiError, ScriptedError
+from .faults import fault_response
+from .rendering import JSONBytesResponse, error_response, printable
 from .responses import SigningResponses
 from .validation import CheckedOperation, checked_operations
 
 logger = logging.getLogger("marksign_mock")
+
+# What the endpoint tells the journal, in the request's scope: the spec operation served,
+# and the fault that answered (if any).
+OPERATION_SCOPE_KEY: Final = "marksign_mock.operation"
+FAULT_SCOPE_KEY: Final = "marksign_mock.fault"
 
 # A parameter of a path template, `{token}` (as Starlette's routes read them).
 TEMPLATE_PARAMETER: Final = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)}")
@@ -57,20 +66,49 @@ class ExactRoute(Route):
 
 
 class OperationRoute(ExactRoute):
-    """One operation of openapi.yaml, served by the handler of its role."""
+    """One operation of openapi.yaml, served by the handler of its role.
+
+    Before the handler, the scripts of a test may step in: a fault armed for this
+    request (`scripts.Fault`) replaces or delays the answer, an error script
+    (`scripts.ErrorScript`) answers its error code. The operation and the fault go into
+    the request's scope for the journal.
+    """
 
     def __init__(self, checked: CheckedOperation, responses: SigningResponses) -> None:
         op = checked.operation
         if op.role is None:
             raise ValueError(f"{op.operation_id} has no role")
         handler = responses.handler(op.role)
+        scripts = responses.scripts
 
-        async def endpoint(request: Request) -> Response:
+        async def answer(request: Request) -> Response:
             data = await responses.read_json(request)
             path_params: dict[str, str] = request.path_params
             checked.check(data, path_params)
             responses.check_access_token(data)
             return JSONBytesResponse(await handler(data, path_params))
+
+        async def endpoint(request: Request) -> Response:
+            request.scope[OPERATION_SCOPE_KEY] = op
+            fault = scripts.take_fault(op, request.path_params.get("token"))
+            if fault is not None:
+                request.scope[FAULT_SCOPE_KEY] = fault.kind
+                if fault.kind == "delay":
+                    await asyncio.sleep(fault.seconds)
+                elif fault.kind != "truncated":
+                    with contextlib.suppress(ApiError):  # received whole, for the journal
+                        await responses.read_json(request)
+                    return fault_response(fault.kind)
+            error = scripts.take_error(op)
+            if error is not None:
+                raise ScriptedError(error.error_code, error.message)
+            if fault is None or fault.kind != "truncated":
+                return await answer(request)
+            try:  # the answer the gateway sent, cut short on the way
+                full: Response = await answer(request)
+            except ApiError as failure:
+                full = error_response(failure, op.locale)
+            return fault_response("truncated", full)
 
         self.operation = op
         super().__init__(op.path, endpoint, methods=[op.method], name=op.operation_id)

@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any, Final
 
 import jsonschema_rs
-from marksign_spec import Operation, Spec, SpecError
+from marksign_spec import Document, Operation, SpecError
 
 from .exceptions import ApiError
 
@@ -28,12 +28,19 @@ _DETAIL_RANK: Final = {"blank": 0, "type": 1, "invalid": 2}
 class Validator:
     """A compiled schema that reports a failure as 40001 naming the parameter."""
 
-    __slots__ = ("_compiled", "_order", "name")
+    __slots__ = ("_codes", "_compiled", "_order", "name")
 
     def __init__(self, schema: Mapping[str, Any], name: str) -> None:
         self.name = name  # the parameter named when the value as a whole is wrong
         self._compiled = jsonschema_rs.Draft202012Validator(dict(schema))
-        self._order = {key: i for i, key in enumerate(schema.get("properties", {}))}
+        properties: Mapping[str, Any] = schema.get("properties", {})
+        self._order = {key: i for i, key in enumerate(properties)}
+        # A property whose value is present but wrong answers its own code (x-error-code).
+        self._codes: dict[str, int] = {
+            key: int(sub["x-error-code"])
+            for key, sub in properties.items()
+            if isinstance(sub, dict) and "x-error-code" in sub
+        }
 
     def check(self, instance: Any) -> None:
         """Raise ApiError(40001) if `instance` does not match the schema.
@@ -51,7 +58,7 @@ class Validator:
 
         def rank(error: ApiError) -> tuple[int, int, str, int]:
             param = str(error.params["param"])
-            detail = _DETAIL_RANK.get(str(error.params["detail"]), len(_DETAIL_RANK))
+            detail = _DETAIL_RANK.get(str(error.params.get("detail")), len(_DETAIL_RANK))
             if param == self.name:
                 return (0, 0, param, detail)
             return (1, self._order.get(param, len(self._order)), param, detail)
@@ -73,6 +80,8 @@ class Validator:
             return ApiError.invalid_parameter(param, "too_long", limit=kind.limit)
         if isinstance(kind, jsonschema_rs.ValidationErrorKind.MinLength):
             return ApiError.invalid_parameter(param, "too_short", limit=kind.limit)
+        if param in self._codes and isinstance(value, str):
+            return ApiError(self._codes[param], param=param)
         return ApiError.invalid_parameter(param, "invalid")
 
 
@@ -83,6 +92,7 @@ class CheckedOperation:
     operation: Operation
     body: Validator | None
     path_params: Mapping[str, Validator]
+    query_params: Mapping[str, Validator]
 
     def check(self, body: Any, path_params: Mapping[str, str]) -> None:
         """40001 for the first problem: the body first (the same input, the same 40001)."""
@@ -95,7 +105,7 @@ class CheckedOperation:
 
 
 @lru_cache(maxsize=16)
-def checked_operations(spec: Spec) -> tuple[CheckedOperation, ...]:
+def checked_operations(spec: Document) -> tuple[CheckedOperation, ...]:
     """Every operation of `spec`, compiled (once per loaded spec: a suite creates many apps).
 
     Raises SpecError (one line) if a schema does not compile.
@@ -103,7 +113,7 @@ def checked_operations(spec: Spec) -> tuple[CheckedOperation, ...]:
     return tuple(_checked(spec, op) for op in spec.operations)
 
 
-def _checked(spec: Spec, op: Operation) -> CheckedOperation:
+def _checked(spec: Document, op: Operation) -> CheckedOperation:
     try:
         body = None
         if op.request_schema is not None:
@@ -112,9 +122,13 @@ def _checked(spec: Spec, op: Operation) -> CheckedOperation:
             name: Validator(spec.resolve(schema), name)
             for name, schema in op.path_parameters.items()
         }
+        query = {
+            name: Validator(spec.resolve(schema), name)
+            for name, schema in op.query_parameters.items()
+        }
     except (ValueError, jsonschema_rs.ValidationError) as error:
         problem = " ".join(str(error).split())
         raise SpecError(
             f"{spec.path}: {op.method} {op.path} ({op.operation_id}): invalid schema: {problem}"
         ) from None
-    return CheckedOperation(operation=op, body=body, path_params=params)
+    return CheckedOperation(operation=op, body=body, path_params=params, query_params=query)

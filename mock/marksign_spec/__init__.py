@@ -14,9 +14,20 @@ nothing else of the project.
 from __future__ import annotations
 
 from ._document import SpecError, default_spec_path, resolve_refs
-from ._spec import Limits, Locale, Operation, Role, Spec, load_spec, locale_of
+from ._spec import (
+    Document,
+    Limits,
+    Locale,
+    Operation,
+    Role,
+    Spec,
+    load_document,
+    load_spec,
+    locale_of,
+)
 
 __all__ = [
+    "Document",
     "Limits",
     "Locale",
     "Operation",
@@ -24,6 +35,7 @@ __all__ = [
     "Spec",
     "SpecError",
     "default_spec_path",
+    "load_document",
     "load_spec",
     "locale_of",
     "resolve_refs",

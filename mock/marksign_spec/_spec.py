@@ -42,7 +42,12 @@ class Operation:
     request_schema: Mapping[str, Any] | None
     # name -> JSON schema, for each path parameter, in the order of the template.
     path_parameters: Mapping[str, Mapping[str, Any]]
+    # name -> JSON schema, for each query parameter.
+    query_parameters: Mapping[str, Mapping[str, Any]]
     definition: Mapping[str, Any] = field(repr=False)  # the operation object itself
+    # The documented error codes it can answer (`x-error-codes`), besides the HTTP-level
+    # ones every operation shares.
+    error_codes: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -56,14 +61,14 @@ class Limits:
 
 
 @dataclass(frozen=True, eq=False)  # one object per file version: compared by identity
-class Spec:
+class Document:
+    """An OpenAPI document of this project: the gateway's contract, or the simulator's
+    control plane (`marksign_mock/control.yaml`)."""
+
     path: Path
     text: bytes = field(repr=False)  # the file as written
     document: Mapping[str, Any] = field(repr=False)  # as parsed, `$ref`s in place
     operations: tuple[Operation, ...]
-    limits: Limits
-    sample_access_token: str  # components/schemas/AccessToken examples[0] (the docs')
-    version: str  # info.version
 
     def operation(self, operation_id: str) -> Operation:
         for op in self.operations:
@@ -87,6 +92,34 @@ class Spec:
         return schemas
 
 
+@dataclass(frozen=True, eq=False)
+class Spec(Document):
+    """openapi.yaml: the gateway's contract, with the facts the project reads from it."""
+
+    limits: Limits
+    sample_access_token: str  # components/schemas/AccessToken examples[0] (the docs')
+    version: str  # info.version
+
+
+def load_document(path: Path) -> Document:
+    """Any OpenAPI document of this project (cached like `load_spec`); raises OSError or
+    SpecError (one line)."""
+    path = path.resolve()
+    return _load_document(path, path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=16)
+def _load_document(path: Path, mtime_ns: int) -> Document:
+    text, raw = parse(path)
+    try:
+        document = resolve_refs(raw)
+    except (ValueError, RecursionError) as error:
+        raise SpecError(f"{path}: {_problem(error)}") from None
+    return Document(
+        path=path, text=text, document=raw, operations=tuple(_operations(document, path))
+    )
+
+
 def load_spec(path: Path | None = None) -> Spec:
     """Read openapi.yaml (`path`, else the packaged or repository copy).
 
@@ -99,12 +132,8 @@ def load_spec(path: Path | None = None) -> Spec:
 
 @lru_cache(maxsize=16)
 def _load(path: Path, mtime_ns: int) -> Spec:
-    text, raw = parse(path)
-    try:
-        document = resolve_refs(raw)
-    except (ValueError, RecursionError) as error:
-        raise SpecError(f"{path}: {_problem(error)}") from None
-    operations = tuple(_operations(document, path))
+    base = _load_document(path, mtime_ns)
+    document = base.document
     try:
         limits = _limits(document)
         sample = document["components"]["schemas"]["AccessToken"]["examples"][0]
@@ -113,9 +142,9 @@ def _load(path: Path, mtime_ns: int) -> Spec:
         raise SpecError(f"{path}: {_problem(error)}") from None
     return Spec(
         path=path,
-        text=text,
-        document=raw,
-        operations=operations,
+        text=base.text,
+        document=document,
+        operations=base.operations,
         limits=limits,
         sample_access_token=str(sample),
         version=str(version),
@@ -217,5 +246,9 @@ def _operation(
         role=role,
         request_schema=body,
         path_parameters={name: declared[name] for name in names},
+        query_parameters={
+            name: p.get("schema", {}) for (name, where), p in params.items() if where == "query"
+        },
         definition=op,
+        error_codes=tuple(int(code) for code in op.get("x-error-codes", [])),
     )

@@ -101,8 +101,6 @@ INVALID_INITIALIZE = [
         init_body(hash_algorithm="SHA512"), "hash", "invalid", id="sha256-length-for-sha512"
     ),
     pytest.param(init_body(hash_algorithm="MD5"), "hash_algorithm", "invalid", id="md5"),
-    pytest.param(init_body(code="3030303991"), "code", "invalid", id="code-10-digits"),
-    pytest.param(init_body(code="PNOLT-30303039914"), "code", "invalid", id="code-etsi"),
     pytest.param(
         init_body(certificate_level="ADVANCED"), "certificate_level", "invalid", id="level"
     ),
@@ -144,6 +142,24 @@ def test_invalid_initialize_request_names_the_parameter(
 ) -> None:
     response = post_json(marksign_mock_client, INITIALIZE[locale], body)
     assert names(error_message(response, 400, 40001), locale, param, detail)
+
+
+# A personal code that is there but not 11 digits answers 40005 (openapi.yaml: the `code`
+# property's x-error-code); missing, empty or not a string stays 40001 (above).
+MALFORMED_CODES = [
+    pytest.param("3030303991", id="code-10-digits"),
+    pytest.param("PNOLT-30303039914", id="code-etsi"),
+]
+CODE_FORMAT = {"en": "Person code is of incorrect format", "lt": "Neteisingas asmens kodo formatas"}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("code", MALFORMED_CODES)
+def test_a_malformed_personal_code_answers_40005(
+    marksign_mock_client: httpx.Client, locale: str, code: str
+) -> None:
+    response = post_json(marksign_mock_client, INITIALIZE[locale], init_body(code=code))
+    assert error_message(response, 400, 40005) == CODE_FORMAT[locale]
 
 
 def test_the_docs_sample_failure_is_reproduced_word_for_word(
@@ -260,7 +276,7 @@ def test_the_docs_curl_request_gets_a_session_not_found(marksign_mock_client: ht
         ("/en/smartid/sign/hash/status/a/b.json", "Unknown path"),
         ("/smartid/sign/hash/status/.json/x", "Nežinomas kelias"),
         ("/", "Nežinomas kelias"),
-        ("/_mock/nothing", "Nežinomas kelias"),
+        ("/_mock/nothing", "Unknown path"),
     ],
 )
 def test_an_unknown_path_is_not_found(
@@ -490,7 +506,13 @@ def test_reset_forgets_the_sessions(marksign_mock_client: httpx.Client) -> None:
     response = marksign_mock_client.post("/_mock/reset")
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
-    assert response.json() == {"status": "ok", "sessions_cleared": 1}
+    # One session, no scripts, the journal's one initialize (the reset itself is not in it).
+    assert response.json() == {
+        "status": "ok",
+        "sessions_cleared": 1,
+        "scripts_cleared": 0,
+        "journal_cleared": 1,
+    }
     error_message(status(marksign_mock_client, token), 404, 40402)
 
 

@@ -184,7 +184,7 @@ async def test_a_reset_answers_waiting_long_polls_with_not_found() -> None:
         await settle()
         assert not waiting.done()
         reset = await client.post("/_mock/reset")
-        assert reset.json() == {"status": "ok", "sessions_cleared": 1}
+        assert reset.json()["sessions_cleared"] == 1
         response = await waiting
         assert (response.status_code, response.json()["error_code"]) == (404, 40402)
 
