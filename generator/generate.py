@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
 
@@ -37,6 +37,9 @@ IGNORED_NAMES = frozenset(
     {"__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".pdm-build", "build", "dist"}
 )
 IGNORED_SUFFIXES = (".egg-info",)
+# Kept in the output but not generated: the changelog holds history the spec cannot
+# reproduce (written by generator/changes, checked by the version rule).
+KEPT_FILES = frozenset({"CHANGELOG.md"})
 
 
 class GenerationError(Exception):
@@ -113,6 +116,8 @@ def generate(destination: Path) -> None:
 
 
 def _is_ignored(relative: Path) -> bool:
+    if relative.as_posix() in KEPT_FILES:
+        return True
     return any(part in IGNORED_NAMES or part.endswith(IGNORED_SUFFIXES) for part in relative.parts)
 
 
@@ -155,15 +160,19 @@ def check(output: Path = OUTPUT) -> str | None:
         return first_difference(fresh, output)
 
 
-def write(output: Path = OUTPUT) -> None:
+def write(output: Path = OUTPUT, report: Callable[[Path], list[str]] | None = None) -> list[str]:
     """Regenerate and make `output` match the result (untouched if generation fails).
 
     Only files whose bytes change are written, so an unchanged client keeps its mtimes
-    (make does not reinstall it) and the caches beside it.
+    (make does not reinstall it) and the caches beside it. `report` is called with the
+    fresh generation before it is copied; its lines are returned.
     """
+    lines: list[str] = []
     with tempfile.TemporaryDirectory(prefix="marksign-generator-") as tmp:
         fresh = Path(tmp) / output.name
         generate(fresh)
+        if report is not None:
+            lines = report(fresh)
         new = tree_files(fresh)
         old = tree_files(output) if output.is_dir() else {}
         for relative in sorted(old.keys() - new.keys()):
@@ -176,6 +185,7 @@ def write(output: Path = OUTPUT) -> None:
     for directory in sorted(output.rglob("*"), reverse=True):
         if directory.is_dir() and not any(directory.iterdir()):
             directory.rmdir()
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -186,6 +196,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="only verify that generated_client/ matches a fresh generation (exit 1 if not)",
     )
     args = parser.parse_args(argv)
+    # The change report and the version rule (generator/changes) need this module.
+    from generator.changes import cli as changes
+
     try:
         if args.check:
             difference = check()
@@ -196,9 +209,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
                 return 1
             print(f"{_display(OUTPUT)}/ is up to date with openapi.yaml and generator/")
+            passed, line = changes.check_version()
+            print(line, file=sys.stdout if passed else sys.stderr)
+            if not passed:
+                return 1
         else:
-            write()
+            lines = write(report=changes.after_generate)
             print(f"Generated {_display(OUTPUT)}/ from openapi.yaml")
+            for line in lines:
+                print(line)
     except GenerationError as error:
         print(error, file=sys.stderr)
         return 1
