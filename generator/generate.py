@@ -69,12 +69,12 @@ def generator_digest(paths: Sequence[Path]) -> str:
     return digest.hexdigest()
 
 
-def stamp() -> dict[str, object]:
+def stamp(spec: Path = SPEC) -> dict[str, object]:
     """What produced the generated code: input hashes and tool versions."""
     inputs = generator_inputs()
     return {
         "comment": "Written by `python -m generator` (make generate). Do not edit this folder.",
-        "openapi_sha256": _sha256(SPEC.read_bytes()),
+        "openapi_sha256": _sha256(spec.read_bytes()),
         "generator_sha256": generator_digest(inputs),
         "generator_inputs": [_display(path) for path in inputs],
         "meta": META,
@@ -82,8 +82,11 @@ def stamp() -> dict[str, object]:
     }
 
 
-def generate(destination: Path) -> None:
-    """Render the client into `destination`, which must not exist yet, and stamp it."""
+def generate(destination: Path, spec: Path = SPEC) -> None:
+    """Render the client into `destination`, which must not exist yet, and stamp it.
+
+    `spec` is openapi.yaml, or a changed copy of it (the change drills in tests/generator).
+    """
     bin_dir = Path(sys.executable).parent
     if shutil.which("ruff", path=str(bin_dir)) is None:
         raise GenerationError(f"ruff is not installed in {bin_dir.name}/: run make install")
@@ -95,7 +98,7 @@ def generate(destination: Path) -> None:
         "openapi_python_client",
         "generate",
         "--path",
-        _display(SPEC),
+        _display(spec) if spec == SPEC else str(spec),
         "--config",
         _display(CONFIG),
         "--custom-template-path",
@@ -111,7 +114,7 @@ def generate(destination: Path) -> None:
     )
     if result.returncode != 0:
         raise GenerationError(f"openapi-python-client failed:\n{result.stdout}{result.stderr}")
-    stamp_text = json.dumps(stamp(), indent=2, sort_keys=True) + "\n"
+    stamp_text = json.dumps(stamp(spec), indent=2, sort_keys=True) + "\n"
     (destination / STAMP_NAME).write_bytes(stamp_text.encode())  # "\n" on every OS
 
 

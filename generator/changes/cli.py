@@ -19,19 +19,19 @@ from tools.npm import ToolError
 Failure = (history.HistoryError, ToolError, VersionError, generate.GenerationError)
 
 
-def _version_report(head_client: Path | None) -> report.Report | None:
+def _version_report(head_client: Path | None, spec: Path) -> report.Report | None:
     """The report against the base of the version check, or None if there is none."""
-    current = history.load(generate.SPEC.read_bytes())
+    current = history.load(spec.read_bytes())
     base = history.version_base(current)
     if base is None:
         return None
-    return report.build(base, head_client=head_client)
+    return report.build(base, head_spec=spec, head_client=head_client)
 
 
 def after_generate(head_client: Path) -> list[str]:
     """Lines for `make generate`: the report's summary; writes the changelog entry."""
     try:
-        found = _version_report(head_client)
+        found = _version_report(head_client, generate.SPEC)
     except Failure as error:
         return [f"change report skipped: {error}"]
     if found is None:
@@ -54,12 +54,12 @@ def after_generate(head_client: Path) -> list[str]:
     return [*lines, f"{found.version_line()}; CHANGELOG.md entry {found.new_version} {state}"]
 
 
-def check_version() -> tuple[bool, str]:
+def check_version(spec: Path = generate.SPEC) -> tuple[bool, str]:
     """The version rule for `--check`: (passed, the line to print)."""
     try:
         if history.is_shallow():
             return False, "version check: a shallow git clone has no history: git fetch --unshallow"
-        found = _version_report(None)
+        found = _version_report(None, spec)
     except Failure as error:
         if isinstance(error, history.HistoryError) and "not a git repository" in str(error):
             return True, f"version check skipped: {error}"

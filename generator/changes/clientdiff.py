@@ -62,8 +62,46 @@ def compare(old_client: Path | None, new_client: Path) -> list[ClientChange]:
         ClientChange(breakage.obj.path, _explain(breakage), True)
         for breakage in griffe.find_breaking_changes(old, new)
     ]
-    added = public_names(new_client) - public_names(old_client)
-    found += [ClientChange(name, "added", False) for name in sorted(added)]
+    reported = {change.path for change in found}
+    found += [c for c in _attribute_changes(old, new) if c.path not in reported]
+    return found
+
+
+def _attributes(obj: griffe.Object | griffe.Alias, into: dict[str, griffe.Object]) -> None:
+    for name, member in obj.members.items():
+        if name.startswith("_") or member.is_alias:
+            continue
+        if isinstance(member, griffe.Object):
+            into[member.path] = member
+            if member.is_module or member.is_class:
+                _attributes(member, into)
+
+
+def _attribute_changes(old: griffe.Module, new: griffe.Module) -> list[ClientChange]:
+    """Additions, and what griffe does not check on attrs models: their fields' types and
+    new fields without a default (the model's constructor then needs them)."""
+    before: dict[str, griffe.Object] = {}
+    after: dict[str, griffe.Object] = {}
+    _attributes(old, before)
+    _attributes(new, after)
+    found: list[ClientChange] = []
+    for path in sorted(after.keys() - before.keys()):
+        member = after[path]
+        parent = member.parent
+        field = isinstance(member, griffe.Attribute) and parent is not None and parent.is_class
+        if field and isinstance(member, griffe.Attribute) and member.value is None:
+            found.append(ClientChange(path, "added as a required field of the model", True))
+        else:
+            found.append(ClientChange(path, "added", False))
+    for path in sorted(after.keys() & before.keys()):
+        old_member, new_member = before[path], after[path]
+        if not (
+            isinstance(old_member, griffe.Attribute) and isinstance(new_member, griffe.Attribute)
+        ):
+            continue
+        old_type, new_type = str(old_member.annotation), str(new_member.annotation)
+        if old_type != new_type:
+            found.append(ClientChange(path, f"type changed: {old_type} -> {new_type}", True))
     return found
 
 

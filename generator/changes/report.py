@@ -170,28 +170,26 @@ def operation_ids(*documents: dict[str, Any]) -> dict[str, str]:
 
 
 def build(
-    base: history.Revision, head_spec: Path = generate.SPEC, head_client: Path | None = None
+    base: history.Revision,
+    head_spec: Path = generate.SPEC,
+    head_client: Path | None = None,
+    base_client: Path | None = None,
 ) -> Report:
     """Compare openapi.yaml at `base` with `head_spec` (and their clients).
 
     `head_client` is a fresh generation of `head_spec`; without one, one is made.
+    `base_client` is the client of `base`; without one, generated_client/ of the commit.
     """
     new_document = history.load(head_spec.read_bytes())
     old_document = base.document
+    unchanged = old_document == new_document
+    spec_changes = [] if unchanged else specdiff.diff(old_document, new_document)
     with tempfile.TemporaryDirectory(prefix="marksign-changes-") as tmp:
         folder = Path(tmp)
-        old_spec = folder / "base.openapi.yaml"
-        old_spec.write_bytes(base.text)
-        unchanged = old_document == new_document
-        spec_changes = (
-            []
-            if unchanged
-            else specdiff.diff(old_spec, head_spec.resolve(), old_document, new_document)
-        )
-        old_client = history.client_at(base.commit, folder / "old")
+        old_client = base_client or history.client_at(base.commit, folder / "old")
         if head_client is None:
             head_client = folder / "new" / generate.OUTPUT.name
-            generate.generate(head_client)
+            generate.generate(head_client, head_spec)
         client_changes = clientdiff.compare(old_client, head_client)
     return Report(
         base_name=base.name,

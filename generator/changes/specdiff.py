@@ -9,8 +9,11 @@ it (or into it).
 
 from __future__ import annotations
 
+import json
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from tools import optic
@@ -72,8 +75,10 @@ def owner_of(document: dict[str, Any], pointer: str) -> tuple[str | None, list[s
         node = _follow(document, node)
         if isinstance(node, dict) and isinstance(node.get("$owner"), str):
             owner, rest = node["$owner"], []
-        if isinstance(node, dict) and part not in node:
-            for member in node.get("allOf", []):
+        # A key that an allOf member defines belongs to it, even where the schema beside
+        # the allOf narrows it (our error responses bound Error's error_code).
+        if isinstance(node, dict) and isinstance(node.get("allOf"), list):
+            for member in node["allOf"]:
                 member = _follow(document, member)
                 if isinstance(member, dict) and part in member:
                     if isinstance(member.get("$owner"), str):
@@ -112,7 +117,7 @@ def _describe_rest(rest: list[str]) -> str:
     names = [rest[i + 1] for i, part in enumerate(rest[:-1]) if part == "properties"]
     if names:
         return ".".join(names)
-    return "/".join(rest) or "(the schema)"
+    return "/".join(rest)
 
 
 def _value(value: Any) -> str:
@@ -127,8 +132,15 @@ def _what(attribute: dict[str, Any], subject: str) -> str:
     if change != "changed" or not isinstance(before, dict) or not isinstance(after, dict):
         return f"{change} {subject}".strip()
     keys = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
-    details = [f"{k}: {_value(before.get(k, '-'))} -> {_value(after.get(k, '-'))}" for k in keys]
-    return f"changed {subject}".strip() + (f" ({'; '.join(details)})" if details else "")
+    details = [
+        k
+        if k in DOCUMENTATION_KEYS
+        else f"{k}: {_value(before.get(k, '-'))} -> {_value(after.get(k, '-'))}"
+        for k in keys
+    ]
+    if not subject:
+        return f"changed {'; '.join(details)}"
+    return f"changed {subject}" + (f" ({'; '.join(details)})" if details else "")
 
 
 @dataclass(frozen=True)
@@ -229,6 +241,38 @@ def _subject(rest: list[str]) -> str:
     return _describe_rest(rest)
 
 
-def diff(old_path: Any, new_path: Any, old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
-    """Run Optic on the two files and place its changes."""
-    return changes(old, new, optic.diff(old_path, new_path))
+CONDITIONAL_KEYS = frozenset({"if", "then", "else"})
+
+
+def for_optic(node: Any) -> Any:
+    """The spec without the `allOf` members that are only `if`/`then`/`else`.
+
+    Optic cannot merge a conditional into its schema ("invalid allOf variant") and then
+    diffs nothing of that schema at all: our initialize request ties the hash's length to
+    its algorithm that way. Without them Optic sees every property; a change of the
+    conditionals themselves still counts (not documentation: at least minor).
+    """
+    if isinstance(node, list):
+        return [for_optic(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    result = {key: for_optic(value) for key, value in node.items()}
+    members = result.get("allOf")
+    if isinstance(members, list):
+        kept = [m for m in members if not (isinstance(m, dict) and m.keys() <= CONDITIONAL_KEYS)]
+        if kept:
+            result["allOf"] = kept
+        else:
+            del result["allOf"]
+    return result
+
+
+def diff(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
+    """Run Optic on the two specs (as parsed documents) and place its changes."""
+    with tempfile.TemporaryDirectory(prefix="marksign-optic-") as tmp:
+        paths = []
+        for name, document in (("base", old), ("head", new)):
+            path = Path(tmp) / f"{name}.openapi.json"
+            path.write_text(json.dumps(for_optic(document)), encoding="utf-8")
+            paths.append(path)
+        return changes(old, new, optic.diff(*paths))
