@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from generator import generate
-from generator.changes import changelog, cli, history, specdiff
+from generator.changes import changelog, cli, history, report, specdiff
 from generator.changes.versioning import Bump, Version, VersionError, is_enough, suggest
 
 
@@ -139,3 +139,16 @@ def test_the_same_change_with_a_major_bump_needs_only_its_changelog_entry(
 
     assert not passed
     assert line == f"generated_client/CHANGELOG.md has no entry for {bumped}: run make generate"
+
+
+@pytest.mark.slow
+def test_a_major_bump_does_not_hide_what_breaks(tmp_path: Path) -> None:
+    """Optic waives its rules when the major version goes up; the report must not."""
+    base = history.Revision(commit="HEAD", name="HEAD", text=generate.SPEC.read_bytes())
+    spec = _changed_copy(tmp_path, "99.0.0", "remove control_code")
+
+    found = report.build(base, spec, base_client=generate.OUTPUT)
+
+    breaking = [c.what for c in found.spec_changes if c.breaking]
+    assert breaking == ["removed property control_code"] * 2  # both locales
+    assert found.version_problem() is None
