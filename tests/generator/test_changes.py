@@ -61,6 +61,13 @@ def test_changelog_entries_are_replaced_not_repeated(tmp_path: Path) -> None:
     assert text.startswith(changelog.HEADER)
 
 
+@pytest.mark.slow
+def test_info_version_fits_the_changes_since_the_last_version() -> None:
+    """What make check-generated checks, so that make test fails on a missing bump too."""
+    passed, line = cli.check_version()
+    assert passed, line
+
+
 def test_the_committed_changelog_has_an_entry_for_the_current_version() -> None:
     version = history.version_of(history.load(generate.SPEC.read_bytes()))
     assert changelog.has_entry(version), "run make generate"
