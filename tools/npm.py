@@ -11,11 +11,14 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS_DIR = ROOT / ".tools"
+# Threads that need a tool at once (the change drills) install it once, not side by side.
+_INSTALLING = threading.Lock()
 
 
 class ToolError(RuntimeError):
@@ -55,6 +58,11 @@ class NpmTool:
 
 def ensure(tool: NpmTool) -> Path:
     """Return the path of the tool's command, installing it from npm when missing."""
+    with _INSTALLING:
+        return _ensure(tool)
+
+
+def _ensure(tool: NpmTool) -> Path:
     marker = tool.prefix / "installed-version"
     manifest = tool.manifest()
     if tool.executable.exists() and marker.exists() and marker.read_text() == manifest:
