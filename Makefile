@@ -5,13 +5,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help install generate check-generated lint-spec lint typecheck test demo mock contract bench dist clean
+.PHONY: help install generate check-generated api-diff lint-spec lint typecheck test demo demo-failures mock contract bench dist clean
 
 help:
 	@echo "make demo             start the simulator and sign a hash in both locales (the main job)"
+	@echo "make demo-failures    a refused signing and gateway faults, handled by the client"
 	@echo "make test             every test and check (lint, types, spec, generator drift, mock, contract)"
 	@echo "make generate         regenerate generated_client/ from openapi.yaml"
-	@echo "make check-generated  fail if generated_client/ differs from a fresh generation"
+	@echo "make check-generated  fail if generated_client/ is stale or info.version does not fit the change"
+	@echo "make api-diff         what changed in openapi.yaml since BASE (default HEAD), breaking or not"
 	@echo "make mock             run the simulator on http://127.0.0.1:8000"
 	@echo "make contract         contract-test the embedded simulator, or BASE_URL=... ACCESS_TOKEN=..."
 	@echo "make dist             build marksign-client, marksign-mock, marksign-contract into dist/"
@@ -34,6 +36,9 @@ generate: $(STAMP)
 check-generated: $(STAMP)
 	$(BIN)/python -m generator --check
 
+api-diff: $(STAMP)
+	$(BIN)/python -m generator.changes --base '$(or $(BASE),HEAD)'
+
 lint-spec: $(STAMP)
 	$(BIN)/python -m tools.redocly
 
@@ -51,6 +56,9 @@ test: lint typecheck
 
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py
+
+demo-failures: $(STAMP)
+	$(BIN)/python examples/demo.py --failures
 
 mock: $(STAMP)
 	$(BIN)/marksign-mock $(MOCK_ARGS)

@@ -41,7 +41,7 @@ from marksign_client.models import (
     InitializeHashSigningOk,
     InitializeHashSigningRequest,
 )
-from marksign_mock import SimulatorProcess
+from marksign_mock import MockControlError, MockController, SimulatorProcess
 from marksign_spec import load_spec
 
 # The docs' sample access token (openapi.yaml's example), which the simulator accepts by
@@ -138,19 +138,77 @@ def run(base_url: str) -> None:
     print(f"Demo OK: {len(LOCALES)} of {len(LOCALES)} signatures verified.")
 
 
+def run_failures(base_url: str) -> None:
+    """What goes wrong, scripted through the control plane, and how the client sees it."""
+    timeout = httpx.Timeout(10.0, read=250.0)
+    initialize, status = LOCALES["EN"]
+    body = InitializeHashSigningRequest(
+        access_token=ACCESS_TOKEN,
+        hash_=hashlib.sha256(b"Mark Sign contract kit demo, failures").hexdigest(),
+        hash_algorithm=HashAlgorithm.SHA256,
+        country=Country.LT,
+        code=SIGNER,
+    )
+    with (
+        Client(base_url=base_url, timeout=timeout) as client,
+        MockController.at(base_url) as control,
+    ):
+        control.scenario(SIGNER, outcome="USER_REFUSED")
+        started = initialize.sync(client=client, body=body)
+        if not isinstance(started, InitializeHashSigningOk):
+            raise DemoError(f"initialize failed: {describe(started)}")
+        control.answer_now(started.token)  # no waiting for the person
+        refused = status.sync(
+            started.token, client=client, body=HashSigningStatusRequest(access_token=ACCESS_TOKEN)
+        )
+        if not isinstance(refused, Error) or refused.error_code != 40020:
+            raise DemoError(f"expected a refusal (40020), got {describe(refused)}")
+        print(f"[scenario] the person refuses: status answered {describe(refused)}")
+
+        control.fault("html_502", operation="initialize")
+        try:
+            initialize.sync(client=client, body=body)
+        except UnexpectedResponse as error:
+            reason = f"HTTP {error.status_code}, {len(error.content)}-byte HTML page"
+            print(f"[fault] a proxy's HTML 502: the client raised UnexpectedResponse ({reason})")
+        else:
+            raise DemoError("the proxy's 502 was not reported as UnexpectedResponse")
+
+        control.fault("reset", operation="initialize")
+        try:
+            initialize.sync(client=client, body=body)
+        except httpx.TransportError as error:
+            print(f"[fault] a connection reset: httpx raised {type(error).__name__} ({error})")
+        else:
+            raise DemoError("the connection reset was not reported by httpx")
+        retried = initialize.sync(client=client, body=body)
+        if not isinstance(retried, InitializeHashSigningOk):
+            raise DemoError(f"the retry failed: {describe(retried)}")
+        print(
+            f"[retry] the next attempt starts session {retried.token}: faults disarm by themselves"
+        )
+    print("Failures demo OK: a refusal and two gateway faults, each handled by the client.")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument(
         "--base-url", help="use a simulator that is already running instead of starting one"
     )
+    parser.add_argument(
+        "--failures",
+        action="store_true",
+        help="show instead a refused signing and gateway faults, scripted in the simulator",
+    )
     args = parser.parse_args(argv)
+    job = run_failures if args.failures else run
     try:
         if args.base_url:
-            run(args.base_url)
+            job(args.base_url)
         else:
             with running_simulator() as base_url:
-                run(base_url)
-    except (DemoError, httpx.HTTPError, UnexpectedResponse) as exc:
+                job(base_url)
+    except (DemoError, httpx.HTTPError, UnexpectedResponse, MockControlError) as exc:
         first_line = (str(exc).splitlines() or [type(exc).__name__])[0]
         print(f"demo failed: {first_line}", file=sys.stderr)
         return 1

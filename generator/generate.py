@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
 
@@ -37,6 +37,9 @@ IGNORED_NAMES = frozenset(
     {"__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".pdm-build", "build", "dist"}
 )
 IGNORED_SUFFIXES = (".egg-info",)
+# Kept in the output but not generated: the changelog holds history the spec cannot
+# reproduce (written by generator/changes, checked by the version rule).
+KEPT_FILES = frozenset({"CHANGELOG.md"})
 
 
 class GenerationError(Exception):
@@ -66,12 +69,12 @@ def generator_digest(paths: Sequence[Path]) -> str:
     return digest.hexdigest()
 
 
-def stamp() -> dict[str, object]:
+def stamp(spec: Path = SPEC) -> dict[str, object]:
     """What produced the generated code: input hashes and tool versions."""
     inputs = generator_inputs()
     return {
         "comment": "Written by `python -m generator` (make generate). Do not edit this folder.",
-        "openapi_sha256": _sha256(SPEC.read_bytes()),
+        "openapi_sha256": _sha256(spec.read_bytes()),
         "generator_sha256": generator_digest(inputs),
         "generator_inputs": [_display(path) for path in inputs],
         "meta": META,
@@ -79,8 +82,11 @@ def stamp() -> dict[str, object]:
     }
 
 
-def generate(destination: Path) -> None:
-    """Render the client into `destination`, which must not exist yet, and stamp it."""
+def generate(destination: Path, spec: Path = SPEC) -> None:
+    """Render the client into `destination`, which must not exist yet, and stamp it.
+
+    `spec` is openapi.yaml, or a changed copy of it (the change drills in tests/generator).
+    """
     bin_dir = Path(sys.executable).parent
     if shutil.which("ruff", path=str(bin_dir)) is None:
         raise GenerationError(f"ruff is not installed in {bin_dir.name}/: run make install")
@@ -92,7 +98,7 @@ def generate(destination: Path) -> None:
         "openapi_python_client",
         "generate",
         "--path",
-        _display(SPEC),
+        _display(spec) if spec == SPEC else str(spec),
         "--config",
         _display(CONFIG),
         "--custom-template-path",
@@ -108,11 +114,13 @@ def generate(destination: Path) -> None:
     )
     if result.returncode != 0:
         raise GenerationError(f"openapi-python-client failed:\n{result.stdout}{result.stderr}")
-    stamp_text = json.dumps(stamp(), indent=2, sort_keys=True) + "\n"
+    stamp_text = json.dumps(stamp(spec), indent=2, sort_keys=True) + "\n"
     (destination / STAMP_NAME).write_bytes(stamp_text.encode())  # "\n" on every OS
 
 
 def _is_ignored(relative: Path) -> bool:
+    if relative.as_posix() in KEPT_FILES:
+        return True
     return any(part in IGNORED_NAMES or part.endswith(IGNORED_SUFFIXES) for part in relative.parts)
 
 
@@ -155,15 +163,19 @@ def check(output: Path = OUTPUT) -> str | None:
         return first_difference(fresh, output)
 
 
-def write(output: Path = OUTPUT) -> None:
+def write(output: Path = OUTPUT, report: Callable[[Path], list[str]] | None = None) -> list[str]:
     """Regenerate and make `output` match the result (untouched if generation fails).
 
     Only files whose bytes change are written, so an unchanged client keeps its mtimes
-    (make does not reinstall it) and the caches beside it.
+    (make does not reinstall it) and the caches beside it. `report` is called with the
+    fresh generation before it is copied; its lines are returned.
     """
+    lines: list[str] = []
     with tempfile.TemporaryDirectory(prefix="marksign-generator-") as tmp:
         fresh = Path(tmp) / output.name
         generate(fresh)
+        if report is not None:
+            lines = report(fresh)
         new = tree_files(fresh)
         old = tree_files(output) if output.is_dir() else {}
         for relative in sorted(old.keys() - new.keys()):
@@ -176,6 +188,7 @@ def write(output: Path = OUTPUT) -> None:
     for directory in sorted(output.rglob("*"), reverse=True):
         if directory.is_dir() and not any(directory.iterdir()):
             directory.rmdir()
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -186,6 +199,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="only verify that generated_client/ matches a fresh generation (exit 1 if not)",
     )
     args = parser.parse_args(argv)
+    # The change report and the version rule (generator/changes) need this module.
+    from generator.changes import cli as changes
+
     try:
         if args.check:
             difference = check()
@@ -194,11 +210,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"{_display(OUTPUT)}/ is out of date ({difference}): run make generate",
                     file=sys.stderr,
                 )
+            else:
+                print(f"{_display(OUTPUT)}/ is up to date with openapi.yaml and generator/")
+            # Also when the client is stale: a spec change without its bump is named at once.
+            passed, line = changes.check_version()
+            print(line, file=sys.stdout if passed else sys.stderr)
+            if difference is not None or not passed:
                 return 1
-            print(f"{_display(OUTPUT)}/ is up to date with openapi.yaml and generator/")
         else:
-            write()
+            lines = write(report=changes.after_generate)
             print(f"Generated {_display(OUTPUT)}/ from openapi.yaml")
+            for line in lines:
+                print(line)
     except GenerationError as error:
         print(error, file=sys.stderr)
         return 1

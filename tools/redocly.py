@@ -9,57 +9,18 @@ Usage: python -m tools.redocly [extra redocly lint arguments]
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-REDOCLY_VERSION = "2.77.0"
-ROOT = Path(__file__).resolve().parent.parent
-PREFIX = ROOT / ".tools" / "redocly"
-BINARY = PREFIX / "node_modules" / ".bin" / "redocly"
+from tools.npm import ROOT, NpmTool, ToolError, ensure
 
-
-class ToolError(RuntimeError):
-    """An external tool could not be installed or run."""
+REDOCLY = NpmTool(folder="redocly", package="@redocly/cli", version="2.77.0", binary="redocly")
 
 
 def ensure_redocly() -> Path:
     """Return the path of the pinned Redocly CLI, installing it from npm when missing."""
-    version_file = PREFIX / "installed-version"
-    if (
-        BINARY.exists()
-        and version_file.exists()
-        and version_file.read_text().strip() == REDOCLY_VERSION
-    ):
-        return BINARY
-    npm = shutil.which("npm")
-    if npm is None:
-        raise ToolError("npm is not on PATH: install Node.js and npm to lint openapi.yaml")
-    PREFIX.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(  # noqa: S603 - fixed arguments, no shell
-        [
-            npm,
-            "install",
-            "--prefix",
-            str(PREFIX),
-            "--no-save",
-            "--no-audit",
-            "--no-fund",
-            "--loglevel=error",
-            f"@redocly/cli@{REDOCLY_VERSION}",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0 or not BINARY.exists():
-        raise ToolError(
-            f"could not install @redocly/cli@{REDOCLY_VERSION} from npm: "
-            + (result.stderr.strip().splitlines() or ["no output"])[-1]
-        )
-    version_file.write_text(REDOCLY_VERSION + "\n")
-    return BINARY
+    return ensure(REDOCLY)
 
 
 def lint(spec: Path = ROOT / "openapi.yaml", *extra: str) -> subprocess.CompletedProcess[str]:

@@ -36,6 +36,10 @@ catch the latter, but only for URLs nested under the creating one, which ours ar
   server when one process tests several (the contract suite: in process and over a socket);
 - `issued_session_found`: a token that initialize issued earlier in the same stateful
   scenario (so: on the same server, moments ago) does not answer 40402.
+
+A third holds every error answer to the spec's assumption, `error_status_matches_code`:
+the HTTP status is the first three digits of `error_code`. The schema bounds `error_code`
+only for the statuses it lists, so an answer such as 410 / 40402 passes every other check.
 """
 
 from __future__ import annotations
@@ -233,3 +237,24 @@ def _json_field(response: schemathesis.Response, name: str) -> object:
     except ValueError:
         return None
     return body.get(name) if isinstance(body, dict) else None
+
+
+@schemathesis.check
+def error_status_matches_code(
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case[Any]
+) -> bool | None:
+    """An answer with an integer `error_code` has that code's first three digits as status."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    code = body.get("error_code") if isinstance(body, dict) else None
+    if not isinstance(code, int) or isinstance(code, bool):
+        return None  # not the error shape: response_schema_conformance judges that
+    if len(str(code)) == 5 and str(code)[:3] == str(response.status_code):
+        return None
+    raise AssertionError(
+        f"The answer has HTTP status {response.status_code} but error_code {code}; the"
+        f" contract (openapi.yaml, Assumptions) makes the status the first three digits of"
+        f" error_code: {str(code)[:3]}."
+    )

@@ -130,11 +130,36 @@ def ignores_the_method(method: str, path: str, answer: Answer) -> Answer | None:
     return None
 
 
-CAUGHT_BY: dict[Rewrite, str] = {
-    signs_unknown_sessions: "unknown_session_not_found",
-    forgets_new_sessions: "issued_session_found",
-    crashes_on_bad_input: "not_a_server_error",
-    accepts_bad_input: "negative_data_rejection",
-    drifts_from_the_schema: "response_schema_conformance",
-    ignores_the_method: "unsupported_method",
+def not_found_as_bad_request(method: str, path: str, answer: Answer) -> Answer | None:
+    """An unknown session (40402) answers HTTP 400 instead of 404."""
+    if _error(answer, 40402):
+        return Answer(400, answer.body, answer.headers)
+    return None
+
+
+def invalid_parameter_as_unprocessable(method: str, path: str, answer: Answer) -> Answer | None:
+    """An invalid parameter (40001) answers HTTP 422, a status the spec leaves to `default`."""
+    if _error(answer, 40001):
+        return Answer(422, answer.body, answer.headers)
+    return None
+
+
+# The checks that must catch each variant (all of them, on the first failing answer).
+CAUGHT_BY: dict[Rewrite, tuple[str, ...]] = {
+    signs_unknown_sessions: ("unknown_session_not_found",),
+    forgets_new_sessions: ("issued_session_found",),
+    crashes_on_bad_input: ("not_a_server_error",),
+    accepts_bad_input: ("negative_data_rejection",),
+    drifts_from_the_schema: ("response_schema_conformance",),
+    ignores_the_method: ("unsupported_method",),
+    # Three see it: the 400 response bounds error_code to 40000..40099, and a 400 tells a
+    # schema-valid request (the spec's example token) that it is invalid.
+    not_found_as_bad_request: (
+        "error_status_matches_code",
+        "positive_data_acceptance",
+        "response_schema_conformance",
+    ),
+    # `default` cannot bound error_code, and an invalid request may get any 4xx: only the
+    # status rule catches this one.
+    invalid_parameter_as_unprocessable: ("error_status_matches_code",),
 }

@@ -18,7 +18,10 @@ from . import openapi
 Json = Any
 
 # Keywords that describe and do not constrain.
-ANNOTATIONS = frozenset({"description", "examples", "title", "contentEncoding", "summary"})
+# (x-error-code says which code a wrong value answers: nothing to draw.)
+ANNOTATIONS = frozenset(
+    {"description", "examples", "title", "contentEncoding", "summary", "x-error-code"}
+)
 # Keywords drawn from here; `allOf` is left to the validating filter.
 SUPPORTED = ANNOTATIONS | {
     "$ref",

@@ -33,6 +33,17 @@ def test_the_demo_signs_and_verifies_in_both_locales() -> None:
         )
 
 
+def test_the_failures_demo_shows_a_refusal_and_gateway_faults_handled() -> None:
+    done = run_demo("--failures")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("[scenario] the person refuses: status answered 40020 ")
+    assert lines[1].startswith("[fault] a proxy's HTML 502: the client raised UnexpectedResponse")
+    assert lines[2].startswith("[fault] a connection reset: httpx raised ReadError")
+    assert lines[3].startswith("[retry] the next attempt starts session ")
+    assert lines[-1].startswith("Failures demo OK")
+
+
 @pytest.fixture
 def not_the_api() -> Iterator[str]:
     """A plain web server on 127.0.0.1 that knows nothing of the API (answers 501 to POST)."""

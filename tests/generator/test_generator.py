@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from generator import generate
+from generator.changes import cli as changes_cli
 from generator.generate import OUTPUT, REPO_ROOT, first_difference
 
 FIX = "run make generate"
@@ -101,6 +102,7 @@ def test_check_fails_with_the_file_and_the_fix(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(generate, "check", lambda: "generated_client/stamp.json differs")
+    monkeypatch.setattr(changes_cli, "check_version", lambda: (True, "version: fits"))
 
     assert generate.main(["--check"]) == 1
 
@@ -158,3 +160,33 @@ def test_generated_package_passes_mypy_strict() -> None:
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_bounded_error_responses_make_no_model_of_their_own(fresh: Path) -> None:
+    """openapi.yaml's listed error statuses are `allOf: [Error]` plus error_code bounds; the
+    generator must still make the one `Error` model of them (no Response404 and the like)."""
+    models = sorted(path.name for path in (fresh / "marksign_client" / "models").glob("*.py"))
+
+    assert models == [
+        "__init__.py",
+        "certificate_level.py",
+        "country.py",
+        "error.py",
+        "hash_algorithm.py",
+        "hash_signing_status_ok.py",
+        "hash_signing_status_request.py",
+        "initialize_hash_signing_ok.py",
+        "initialize_hash_signing_request.py",
+    ]
+
+
+def test_check_names_a_missing_bump_even_when_the_client_is_stale(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(generate, "check", lambda: "generated_client/stamp.json differs")
+    message = "openapi.yaml changed since 1.1.0 (...): set info.version to 2.0.0"
+    monkeypatch.setattr(changes_cli, "check_version", lambda: (False, message))
+
+    assert generate.main(["--check"]) == 1
+
+    assert capsys.readouterr().err.splitlines()[-1] == message

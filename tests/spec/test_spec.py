@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 from jsonschema import Draft202012Validator
+from marksign_mock.exceptions import MESSAGES
 from openapi_spec_validator import validate as validate_openapi
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
@@ -176,6 +177,12 @@ def test_locale_twins_have_identical_contracts(
         for key in ("operationId", "summary", "description"):
             resolved.pop(key)
         for response in resolved["responses"].values():
+            # Each locale has examples in its own language (test_examples_speak_...).
+            response.pop("description")
+            for media in response.get("content", {}).values():
+                for example in media.get("examples", {}).values():
+                    example.pop("summary", None)
+                    example["value"].pop("message", None)
             for link in response.get("links", {}).values():
                 # A link points at the status operation of its own locale.
                 assert link["operationId"].endswith("En") == op_id.endswith("En")
@@ -286,7 +293,8 @@ def test_every_operation_parses_any_status_into_the_error_model(spec: dict[str, 
             if status == "200":
                 continue
             schema = resolve(spec, response)["content"]["application/json"]["schema"]
-            assert schema == {"$ref": error_ref}, status
+            # `default` is Error itself; a listed status bounds it (see the test below).
+            assert schema.get("allOf", [schema])[0] == {"$ref": error_ref}, status
 
 
 def test_status_fields_are_fixed(spec: dict[str, Json]) -> None:
@@ -307,5 +315,86 @@ def test_servers_name_production_and_the_local_simulator(spec: dict[str, Json]) 
 
 def test_the_http_status_assumption_is_stated_once(spec: dict[str, Json]) -> None:
     text = SPEC_PATH.read_text(encoding="utf-8")
-    assert text.count("first three") == 3  # the assumption, the default response, error_code
+    # the assumption, the default responses (one per locale), error_code
+    assert text.count("first three") == 4
     assert "## Assumptions" in spec["info"]["description"]
+
+
+def error_examples(spec: dict[str, Json], path: str) -> dict[tuple[str, str], Json]:
+    """The error examples of the operation at `path`, by (status, example name)."""
+    found: dict[tuple[str, str], Json] = {}
+    for status, response in spec["paths"][path]["post"]["responses"].items():
+        if status == "200":
+            continue
+        media = resolve(spec, response)["content"]["application/json"]
+        for name, example in media["examples"].items():
+            found[status, name] = resolve(spec, example)["value"]
+    return found
+
+
+@pytest.mark.parametrize(("lt", "en"), TWINS, ids=["initialize", "status"])
+def test_examples_speak_the_language_of_their_locale(
+    spec: dict[str, Json], lt: tuple[str, str], en: tuple[str, str]
+) -> None:
+    """A mock built from the spec answers in the path's language (the LT paths spoke English)."""
+    lt_examples, en_examples = error_examples(spec, lt[1]), error_examples(spec, en[1])
+    assert lt_examples.keys() == en_examples.keys()
+    for where, lt_value in lt_examples.items():
+        en_value = en_examples[where]
+        assert lt_value["error_code"] == en_value["error_code"], where
+        assert lt_value["message"] != en_value["message"], f"{lt[1]} {where} is not Lithuanian"
+        known = MESSAGES.get(lt_value["error_code"])
+        if known is not None and "{" not in known[0]:  # the simulator's fixed messages
+            assert (en_value["message"], lt_value["message"]) == known, where
+
+
+@pytest.mark.parametrize(
+    ("path", "code"),
+    [
+        ("/smartid/sign/hash.json", 40401),  # initialize cannot answer 40402 (no token yet)
+        ("/smartid/sign/hash/status/{token}.json", 40402),
+    ],
+)
+def test_not_found_examples_are_answers_the_operation_can_give(
+    spec: dict[str, Json], path: str, code: int
+) -> None:
+    for prefix in ("", "/en"):
+        codes = {
+            value["error_code"]
+            for (status, _), value in error_examples(spec, prefix + path).items()
+            if status == "404"
+        }
+        assert codes == {code}, prefix + path
+
+
+def test_each_error_status_bounds_its_error_code(spec: dict[str, Json]) -> None:
+    """The schema says what it can of "the HTTP status is the first three digits".
+
+    A listed status narrows `error_code` to its own hundred (404: 40400..40499) without a
+    second error model: `allOf` the one `Error` plus bounds, which the generator folds into
+    `Error` (tests/generator checks that no other model appears). Only `default` (any other
+    status) cannot say more than `Error` does; the contract check `error_status_matches_code`
+    holds every answer to the rule.
+    """
+    bounded = 0
+    for path, _, operation in operations(spec):
+        for status, response in operation["responses"].items():
+            if status in {"200", "default"}:
+                continue
+            schema = resolve(spec, response)["content"]["application/json"]["schema"]
+            assert schema["allOf"] == [{"$ref": "#/components/schemas/Error"}], (path, status)
+            bounds = schema["properties"]["error_code"]
+            expected = (int(status) * 100, int(status) * 100 + 99)
+            assert (bounds["minimum"], bounds["maximum"]) == expected, (path, status)
+            bounded += 1
+    assert bounded == 16  # four operations, four listed error statuses each
+
+
+def test_every_error_example_follows_the_first_three_digits_rule(spec: dict[str, Json]) -> None:
+    checked = 0
+    for path, _, _ in operations(spec):
+        for (status, name), value in error_examples(spec, path).items():
+            if status != "default":
+                assert str(value["error_code"])[:3] == status, (path, status, name)
+                checked += 1
+    assert checked >= 20

@@ -3,10 +3,14 @@ roles and limits, and one-line errors for a spec that cannot be used."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
+from marksign_mock.control import CONTROL_DOCUMENT
+from marksign_mock.exceptions import MESSAGES
 from marksign_spec import SpecError, default_spec_path, load_spec, resolve_refs
 
 REPO_SPEC = Path(__file__).resolve().parents[2] / "openapi.yaml"
@@ -124,3 +128,33 @@ def test_a_spec_that_cannot_be_used_is_a_one_line_error_naming_file_and_problem(
     assert problem in message
     assert "\n" not in message
     assert isinstance(raised.value, ValueError)  # what callers catching ValueError expect
+
+
+def test_each_operations_error_codes_agree_with_its_description_and_the_simulator() -> None:
+    """openapi.yaml's `x-error-codes`, the list in each operation's description (which the
+    generated client's docstrings carry), the simulator's messages and the control plane's
+    document name the same codes."""
+    spec = load_spec()
+    control = yaml.safe_load(CONTROL_DOCUMENT.read_text(encoding="utf-8"))
+    request = control["components"]["schemas"]["ErrorScriptRequest"]
+    by_role = {
+        rule["if"]["properties"]["operation"]["enum"][0]: rule["then"]["properties"]["error_code"]
+        for rule in request["allOf"]
+    }
+    names = control["components"]["schemas"]["OperationName"]["enum"]
+    assert set(names) == {op.operation_id for op in spec.operations} | {"initialize", "status"}
+    every = set()
+    for op in spec.operations:
+        assert op.error_codes, op.operation_id
+        pattern = r"Error codes \(`x-error-codes`\): ([\d,\s]+)\."
+        listed = re.search(pattern, op.definition["description"])
+        assert listed is not None, op.operation_id
+        assert [int(c) for c in re.findall(r"\d{5}", listed[1])] == list(op.error_codes)
+        assert set(op.error_codes) <= set(MESSAGES)
+        assert op.role is not None
+        assert by_role[op.role]["enum"] == list(op.error_codes)
+        every |= set(op.error_codes)
+    assert sorted(every) == request["properties"]["error_code"]["enum"]
+    twins = {op.role: op.error_codes for op in spec.operations}
+    for op in spec.operations:
+        assert op.error_codes == twins[op.role]  # both locales answer the same codes

@@ -26,7 +26,9 @@ class InitializeHashSigningRequest:
                 digest of the document; the signature is over it.
             hash_algorithm (HashAlgorithm): The algorithm that produced `hash`.
             country (Country): The signer's country.
-            code (str): The signer's personal code (11 digits in Lithuania and Estonia).
+            code (str): The signer's personal code (11 digits in Lithuania and Estonia). A string
+                that is not one answers `40005` (person code is of incorrect format); a missing
+                or empty one `40001`.
             message (str | Unset): Text shown on the person's phone with the signing request.
             certificate_level (CertificateLevel | Unset): The level of the signing certificate. Smart-ID's own default is
                 `QSCD`; only the

@@ -91,6 +91,9 @@ def sync_detailed(
     and answers with the signature of the hash once the person has confirmed. This is
     a long poll: it can take minutes. Messages are in English.
 
+    Error codes (`x-error-codes`): 40001, 40003, 40020, 40021, 40022, 40402, 50000,
+    50001, 50002, 50003, 50004.
+
     Args:
         token (str): A session token, UUID-shaped lowercase hex (not always a valid RFC 4122
             UUID).
@@ -128,6 +131,9 @@ def sync(
     and answers with the signature of the hash once the person has confirmed. This is
     a long poll: it can take minutes. Messages are in English.
 
+    Error codes (`x-error-codes`): 40001, 40003, 40020, 40021, 40022, 40402, 50000,
+    50001, 50002, 50003, 50004.
+
     Args:
         token (str): A session token, UUID-shaped lowercase hex (not always a valid RFC 4122
             UUID).
@@ -159,6 +165,9 @@ async def asyncio_detailed(
      Waits for the outcome of the signing session started by initialize hash signing
     and answers with the signature of the hash once the person has confirmed. This is
     a long poll: it can take minutes. Messages are in English.
+
+    Error codes (`x-error-codes`): 40001, 40003, 40020, 40021, 40022, 40402, 50000,
+    50001, 50002, 50003, 50004.
 
     Args:
         token (str): A session token, UUID-shaped lowercase hex (not always a valid RFC 4122
@@ -194,6 +203,9 @@ async def asyncio(
      Waits for the outcome of the signing session started by initialize hash signing
     and answers with the signature of the hash once the person has confirmed. This is
     a long poll: it can take minutes. Messages are in English.
+
+    Error codes (`x-error-codes`): 40001, 40003, 40020, 40021, 40022, 40402, 50000,
+    50001, 50002, 50003, 50004.
 
     Args:
         token (str): A session token, UUID-shaped lowercase hex (not always a valid RFC 4122

@@ -88,6 +88,9 @@ def sync_detailed(
     the phone. Answers with the session `token` for the status call and the
     `control_code` to show to the person. Messages are in English.
 
+    Error codes (`x-error-codes`): 40001, 40003, 40005, 40401, 40403, 40801, 50000,
+    50001, 50002, 50003, 50004.
+
     Args:
         body (InitializeHashSigningRequest): The hash to sign and the person who signs it. Keys
             that are not listed are
@@ -123,6 +126,9 @@ def sync(
     the phone. Answers with the session `token` for the status call and the
     `control_code` to show to the person. Messages are in English.
 
+    Error codes (`x-error-codes`): 40001, 40003, 40005, 40401, 40403, 40801, 50000,
+    50001, 50002, 50003, 50004.
+
     Args:
         body (InitializeHashSigningRequest): The hash to sign and the person who signs it. Keys
             that are not listed are
@@ -152,6 +158,9 @@ async def asyncio_detailed(
      Starts a Smart-ID signing session for a hash: the person gets a notification on
     the phone. Answers with the session `token` for the status call and the
     `control_code` to show to the person. Messages are in English.
+
+    Error codes (`x-error-codes`): 40001, 40003, 40005, 40401, 40403, 40801, 50000,
+    50001, 50002, 50003, 50004.
 
     Args:
         body (InitializeHashSigningRequest): The hash to sign and the person who signs it. Keys
@@ -185,6 +194,9 @@ async def asyncio(
      Starts a Smart-ID signing session for a hash: the person gets a notification on
     the phone. Answers with the session `token` for the status call and the
     `control_code` to show to the person. Messages are in English.
+
+    Error codes (`x-error-codes`): 40001, 40003, 40005, 40401, 40403, 40801, 50000,
+    50001, 50002, 50003, 50004.
 
     Args:
         body (InitializeHashSigningRequest): The hash to sign and the person who signs it. Keys
