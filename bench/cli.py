@@ -44,7 +44,12 @@ def _sections(text: str) -> tuple[str, ...]:
 
 
 def _peers(text: str) -> tuple[str, ...]:
-    return () if text.strip() == "none" else _names(text, PEERS, "peers (or none)")
+    """Peer names, `none`, or `ours@REF` (our simulator at a git ref, e.g. before a change)."""
+    if text.strip() == "none":
+        return ()
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    _names(",".join(n for n in names if not n.startswith("ours@")) or PEERS[0], PEERS, "peers")
+    return names
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -84,7 +89,12 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds to wait for other work to stop before each run (30; quick 5; 0: never)",
     )
     parser.add_argument(
-        "--peers", type=_peers, help=f"comma-separated, from {','.join(PEERS)} (all), or none"
+        "--peers",
+        type=_peers,
+        help=(
+            f"comma-separated, from {','.join(PEERS)} (all) and ours@REF (our simulator at a "
+            "git ref, built into .tools/), or none"
+        ),
     )
     parser.add_argument(
         "--jvm-warmup", type=float, help="seconds of load WireMock's JVM gets first (15)"

@@ -13,20 +13,23 @@ had is reported in one line and its figures are shown as missing.
 
 from __future__ import annotations
 
+import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench import wiremock
-from bench.ours import DOCS_TOKEN, status_path
+from bench.ours import DOCS_TOKEN, mock_options, status_path
 from bench.tools import (
     MOCKOON,
     PRISM,
     REPO,
     SPEC,
+    TOOLS,
     WIREMOCK,
-    NpmTool,
     ToolMissing,
     ensure_npm,
     log,
@@ -38,7 +41,7 @@ from bench.wiremock import SIGNED, UNKNOWN, Call
 @dataclass(frozen=True)
 class Peer:
     name: str
-    tool: NpmTool
+    version: str  # the pinned version (or git ref) measured
     command: Callable[[int], list[str]]  # the port -> the command line that serves on it
     # Per scenario: the call it is asked, or why it cannot answer that scenario's call.
     calls: Mapping[str, Call | str]
@@ -47,7 +50,7 @@ class Peer:
 
     @property
     def label(self) -> str:
-        return f"{self.name} {self.tool.version}"
+        return f"{self.name} {self.version}"
 
 
 def shown(command: Sequence[str]) -> str:
@@ -72,7 +75,7 @@ def prism(java: str | None, jvm_warmup: float) -> Peer:
     path = status_path(DOCS_TOKEN)
     return Peer(
         "prism",
-        PRISM,
+        PRISM.version,
         command,
         {UNKNOWN: Call(path, 404, {"Prefer": "code=404"}), SIGNED: Call(path, 200)},
         "validates each request against openapi.yaml and answers its examples",
@@ -111,7 +114,7 @@ def wiremock_peer(java: str | None, jvm_warmup: float) -> Peer:
 
     return Peer(
         "wiremock",
-        WIREMOCK,
+        WIREMOCK.version,
         command,
         dict(wiremock.CALLS),
         "stubs matching method, URL, Content-Type and JSON body, answering ours' exact bytes",
@@ -130,7 +133,7 @@ def mockoon(java: str | None, jvm_warmup: float) -> Peer:
 
     return Peer(
         "mockoon",
-        MOCKOON,
+        MOCKOON.version,
         command,
         {
             UNKNOWN: "its import of openapi.yaml answers 200 (the first response) to every call",
@@ -148,6 +151,74 @@ BUILDERS: dict[str, Callable[[str | None, float], Peer]] = {
 }
 
 
+BASELINE_PREFIX = "ours@"  # a peer named ours@REF: our simulator as it was at a git ref
+
+
+def baseline(ref: str) -> Peer:
+    """Our simulator at git `ref`, in its own folder and virtual environment under `.tools/`
+    (its runtime dependencies pinned by that ref's constraints.txt): before and after a
+    change, in one run."""
+    if not re.fullmatch(r"[0-9A-Za-z._/~^-]{1,80}", ref):
+        raise ToolMissing(f"{ref!r} is not a git ref")
+    try:
+        commit = _git("rev-parse", "--short=12", f"{ref}^{{commit}}").strip()
+    except ToolMissing:
+        raise ToolMissing(f"{ref!r} is not a commit of this repository") from None
+    folder = TOOLS / f"baseline-{commit}"
+    script = folder / ".venv" / "bin" / "marksign-mock"
+    if not script.exists():
+        log(f"building ours at {commit} into .tools/baseline-{commit}/")
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        archive = subprocess.run(
+            ["git", "-C", str(REPO), "archive", commit], capture_output=True, check=False
+        )
+        if archive.returncode != 0:
+            raise ToolMissing(f"git archive {commit} failed")
+        subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+        _run([sys.executable, "-m", "venv", str(folder / ".venv")])
+        pip = [str(folder / ".venv" / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+        # The layout of that ref: the distributions' folders, else the root project.
+        sources = [
+            str(folder / d)
+            for d in ("mock", "contract")
+            if (folder / d / "pyproject.toml").is_file()
+        ]
+        _run([*pip, "-c", str(folder / "constraints.txt"), *(sources or [str(folder)])])
+        if not script.exists():
+            raise ToolMissing(f"ours at {commit} has no marksign-mock command")
+
+    def command(port: int) -> list[str]:
+        return [str(script), *("--host", "127.0.0.1", "--port", str(port)), *mock_options(0)]
+
+    return Peer(
+        f"ours@{ref}",
+        commit,
+        command,
+        {
+            UNKNOWN: wiremock.CALLS[UNKNOWN],
+            SIGNED: "a signed session's token is per server: measured on ours only",
+        },
+        f"our simulator as it was at {commit}",
+    )
+
+
+def _git(*args: str) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(REPO), *args], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise ToolMissing(f"git {args[0]} failed: {done.stderr.strip()[:200]}")
+    return done.stdout
+
+
+def _run(command: list[str]) -> None:
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=900)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise ToolMissing(f"{' '.join(Path(command[0]).name.split())} failed: {last}")
+
+
 def prepare(
     names: Sequence[str], java: str | None, jvm_warmup: float
 ) -> tuple[list[Peer], dict[str, str]]:
@@ -156,6 +227,9 @@ def prepare(
     missing: dict[str, str] = {}
     for name in names:
         try:
+            if name.startswith(BASELINE_PREFIX):
+                ready.append(baseline(name.removeprefix(BASELINE_PREFIX)))
+                continue
             ready.append(BUILDERS[name](java, jvm_warmup))
         except ToolMissing as error:
             missing[name] = str(error)

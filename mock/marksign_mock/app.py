@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime
 import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Final
 
-import orjson
 from marksign_spec import Operation, Spec, load_spec
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -26,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .config import MockConfig
 from .control import ControlPlane
 from .faults import STATUS_HEADER
-from .journal import Journal, JournalEntry, redacted_body
+from .journal import Journal, JournalEntry, Scrubber
 from .models import SessionStore
 from .rendering import exception_handlers, is_control_path, printable
 from .responses import SigningResponses
@@ -36,7 +34,6 @@ from .scripts import Scripts
 logger = logging.getLogger("marksign_mock")
 
 SWEEP_INTERVAL: Final = 1.0  # seconds between sweeps of expired sessions
-JOURNAL_BODY_LIMIT: Final = 65_536  # request bytes kept for the journal (then "too large")
 ANSWER_READ_LIMIT: Final = 4096  # answer bytes read for its error_code
 
 
@@ -70,79 +67,83 @@ class RequestLog:
 class JournalRecorder:
     """ASGI middleware: every request of the gateway's API into the journal (not those of
     the control plane), its body scrubbed of access tokens, with the answer's status and
-    `error_code`."""
+    `error_code`. It runs on every request: what can wait (formatting the time, reading
+    the error code) is done when the journal is read."""
 
     def __init__(self, app: ASGIApp, journal: Journal, secrets: tuple[bytes, ...]) -> None:
         self.app = app
         self.journal = journal
-        self.secrets = secrets
+        self.scrubber = Scrubber(secrets)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or is_control_path(scope["path"]):
             await self.app(scope, receive, send)
             return
-        seq = self.journal.next_seq()
-        at = datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
+        at = time.time()
         started = time.perf_counter()
-        body = bytearray()
-        answer = bytearray()
-        status: int | None = None
-        headers: dict[bytes, bytes] = {}
+        body: list[bytes] = []
+        answer: list[bytes] = []
+        start: list[Message] = []
 
         async def receiving() -> Message:
             message = await receive()
-            if message["type"] == "http.request" and len(body) <= JOURNAL_BODY_LIMIT:
-                body.extend(message.get("body", b"")[: JOURNAL_BODY_LIMIT + 1 - len(body)])
+            if message["type"] == "http.request":
+                body.append(message.get("body", b""))
             return message
 
         async def sending(message: Message) -> None:
-            nonlocal status
             if message["type"] == "http.response.start":
-                status = message["status"]
-                headers.update((k.lower(), v) for k, v in message.get("headers", []))
-            elif message["type"] == "http.response.body" and len(answer) < ANSWER_READ_LIMIT:
-                answer.extend(message.get("body", b"")[:ANSWER_READ_LIMIT])
+                start.append(message)
+            elif not answer:
+                answer.append(message.get("body", b"")[:ANSWER_READ_LIMIT])
             await send(message)
 
+        failed = False
         try:
             await self.app(scope, receiving, sending)
         except Exception:
-            status = 500  # the server answers it so (in the error shape)
+            failed = True  # the server answers it with 500 (in the error shape)
             raise
         finally:
-            op: Operation | None = scope.get(OPERATION_SCOPE_KEY)
-            fault: str | None = scope.get(FAULT_SCOPE_KEY)
-            if fault in ("close", "reset"):
-                status = None
-            elif fault == "truncated" and STATUS_HEADER.encode() in headers:
-                status = int(headers[STATUS_HEADER.encode()])
-            self.journal.record(
-                JournalEntry(
-                    seq=seq,
-                    at=at,
-                    method=scope["method"],
-                    path=scope["path"],
-                    operation_id=None if op is None else op.operation_id,
-                    locale=None if op is None else op.locale,
-                    path_params=dict(scope.get("path_params", {})) if op is not None else {},
-                    body=redacted_body(bytes(body), self.secrets) if body else None,
-                    body_bytes=len(body),
-                    status=status,
-                    error_code=_error_code(status, fault, bytes(answer)),
-                    fault=fault,
-                    duration_ms=round((time.perf_counter() - started) * 1000, 3),
-                )
+            self._record(scope, (at, started), body, start, answer, failed)
+
+    def _record(
+        self,
+        scope: Scope,
+        times: tuple[float, float],
+        body: list[bytes],
+        start: list[Message],
+        answer: list[bytes],
+        failed: bool,
+    ) -> None:
+        op: Operation | None = scope.get(OPERATION_SCOPE_KEY)
+        fault: str | None = scope.get(FAULT_SCOPE_KEY)
+        status: int | None = 500 if failed else start[0]["status"] if start else None
+        if fault in ("close", "reset"):
+            status = None
+        elif fault == "truncated" and start:
+            shown = dict(start[0].get("headers", []))
+            if STATUS_HEADER.encode() in shown:
+                status = int(shown[STATUS_HEADER.encode()])
+        raw = body[0] if len(body) == 1 else b"".join(body)
+        error_answer = bool(answer) and status not in (None, 200) and fault is None
+        self.journal.record(
+            JournalEntry(
+                seq=self.journal.next_seq(),
+                at=times[0],
+                method=scope["method"],
+                path=scope["path"],
+                operation_id=None if op is None else op.operation_id,
+                locale=None if op is None else op.locale,
+                path_params=scope.get("path_params", {}) if op is not None else {},
+                body=self.scrubber.body(raw) if raw else None,
+                body_bytes=len(raw),
+                status=status,
+                answer=answer[0] if error_answer else b"",
+                fault=fault,
+                duration_ms=round((time.perf_counter() - times[1]) * 1000, 3),
             )
-
-
-def _error_code(status: int | None, fault: str | None, answer: bytes) -> int | None:
-    if status is None or status == 200 or fault is not None:
-        return None
-    try:
-        code = orjson.loads(answer).get("error_code")
-    except (orjson.JSONDecodeError, AttributeError):
-        return None
-    return code if isinstance(code, int) else None
+        )
 
 
 class MockApp:
@@ -173,7 +174,12 @@ class MockApp:
             routes=routes,
             middleware=[
                 Middleware(RequestLog),
-                Middleware(JournalRecorder, journal=self.journal, secrets=secrets),
+                # A journal of size 0 keeps nothing: its recorder is left out altogether.
+                *(
+                    [Middleware(JournalRecorder, journal=self.journal, secrets=secrets)]
+                    if config.journal_size
+                    else []
+                ),
             ],
             exception_handlers=dict(exception_handlers(max_body)),
             lifespan=self._lifespan,

@@ -103,6 +103,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="live sessions at most; one more is refused with 42900 (%(default)s)",
     )
+    parser.add_argument(
+        "--journal-size",
+        type=_number(int, 0, strict=False),
+        default=DEFAULTS.journal_size,
+        metavar="N",
+        help="requests the journal keeps, 0 to keep none (%(default)s)",
+    )
     parser.add_argument("--spec", type=Path, metavar="PATH", help="openapi.yaml to serve")
     parser.add_argument(
         "--scenario",
@@ -143,6 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             seed=args.seed,
             allow_any_code=args.allow_any_code,
             max_sessions=int(args.max_sessions),
+            journal_size=int(args.journal_size),
             spec_path=args.spec,
         )
     except ValueError as error:

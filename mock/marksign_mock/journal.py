@@ -8,6 +8,7 @@ entries are dropped beyond `max_entries`.
 
 from __future__ import annotations
 
+import datetime
 import itertools
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
@@ -21,10 +22,10 @@ from marksign_spec import Locale
 ACCESS_TOKEN_MARKER: Final = "<access token hidden>"  # noqa: S105 -- not a token
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class JournalEntry:
-    seq: int  # 1, 2, ... in the order requests arrived at this simulator
-    at: str  # when it arrived, ISO 8601 UTC
+    seq: int  # 1, 2, ... in the order requests were answered by this simulator
+    at: float  # when it arrived (seconds since the epoch)
     method: str
     path: str
     operation_id: str | None  # None: not an operation of the spec (unknown path, ...)
@@ -33,14 +34,26 @@ class JournalEntry:
     body: Any  # the JSON body, access tokens replaced; None if it was not JSON
     body_bytes: int
     status: int | None  # None: no answer was sent (a fault closed the connection)
-    error_code: int | None
+    answer: bytes  # the start of an error answer (our own bytes: no token), else b""
     fault: str | None  # the fault that answered, if any
     duration_ms: float
 
+    @property
+    def error_code(self) -> int | None:
+        """The answer's `error_code`, for an error answer in the error shape."""
+        if not self.answer:
+            return None
+        try:
+            code = orjson.loads(self.answer).get("error_code")
+        except (orjson.JSONDecodeError, AttributeError):
+            return None
+        return code if isinstance(code, int) else None
+
     def as_json(self) -> dict[str, Any]:
+        at = datetime.datetime.fromtimestamp(self.at, datetime.UTC)
         return {
             "seq": self.seq,
-            "at": self.at,
+            "at": at.isoformat(timespec="milliseconds"),
             "method": self.method,
             "path": self.path,
             "operation_id": self.operation_id,
@@ -110,26 +123,29 @@ class Journal:
         return count
 
 
-def redacted_body(raw: bytes, secrets: Iterable[bytes]) -> Any:
-    """The JSON body with every `access_token` value, and any string equal to an accepted
-    access token, replaced by ACCESS_TOKEN_MARKER. None if it is not JSON: its text
-    could hold a token where no key says so."""
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return None
-    known = {secret.decode("utf-8", "replace") for secret in secrets}
+class Scrubber:
+    """Takes the access tokens out of request bodies before they are kept."""
 
-    def scrub(value: Any) -> Any:
+    def __init__(self, secrets: Iterable[bytes]) -> None:
+        self.known = frozenset(secret.decode("utf-8", "replace") for secret in secrets)
+
+    def body(self, raw: bytes) -> Any:
+        """The JSON body with every `access_token` value, and any string equal to an
+        accepted access token, replaced by ACCESS_TOKEN_MARKER. None if it is not JSON:
+        its text could hold a token where no key says so."""
+        try:
+            return self.scrub(orjson.loads(raw))
+        except orjson.JSONDecodeError:
+            return None
+
+    def scrub(self, value: Any) -> Any:
         if isinstance(value, dict):
             return {
-                key: ACCESS_TOKEN_MARKER if key == "access_token" else scrub(item)
+                key: ACCESS_TOKEN_MARKER if key == "access_token" else self.scrub(item)
                 for key, item in value.items()
             }
         if isinstance(value, list):
-            return [scrub(item) for item in value]
-        if isinstance(value, str) and value in known:
+            return [self.scrub(item) for item in value]
+        if isinstance(value, str) and value in self.known:
             return ACCESS_TOKEN_MARKER
         return value
-
-    return scrub(body)

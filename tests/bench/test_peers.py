@@ -229,7 +229,7 @@ def test_a_peer_that_does_not_start_is_one_line_and_missing_cells_in_column_orde
     monkeypatch.setattr(tools, "_results", tmp_path)
     broken = peers.Peer(
         "prism",
-        tools.PRISM,
+        tools.PRISM.version,
         lambda port: [sys.executable, "-c", "import sys; sys.exit('no such data file')"],
         {wiremock.UNKNOWN: "unused", wiremock.SIGNED: "unused"},
         "exits at once",
