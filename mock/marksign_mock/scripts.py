@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Final, Literal, Protocol, TypeVar
+from typing import Final, Literal, Protocol, TypeVar, get_args
 
 from marksign_spec import Locale, Operation
 
@@ -27,16 +27,7 @@ FaultKind = Literal[
     "reset",
     "truncated",
 ]
-FAULT_KINDS: Final[tuple[FaultKind, ...]] = (
-    "delay",
-    "html_502",
-    "empty_520",
-    "not_json",
-    "off_schema",
-    "close",
-    "reset",
-    "truncated",
-)
+FAULT_KINDS: Final[tuple[FaultKind, ...]] = get_args(FaultKind)
 
 
 @dataclass

@@ -122,3 +122,12 @@ def test_the_control_plane_conforms_to_its_document(case: Case[Any], case_tally:
     """Examples, coverage and fuzzing, every check: no 5xx, every answer fits the document."""
     case_tally.add("control plane", phase_of(case))
     case.call_and_validate(app=APP)
+
+
+def test_the_documents_fault_and_outcome_names_are_the_simulators() -> None:
+    from marksign_mock.person import Outcome
+    from marksign_mock.scripts import FAULT_KINDS
+
+    schemas = DOCUMENT["components"]["schemas"]
+    assert tuple(schemas["FaultKind"]["enum"]) == FAULT_KINDS
+    assert schemas["Outcome"]["enum"] == [outcome.value for outcome in Outcome]
