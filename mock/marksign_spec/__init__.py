@@ -13,7 +13,7 @@ nothing else of the project.
 
 from __future__ import annotations
 
-from ._document import SpecError, default_spec_path, resolve_refs
+from ._document import SpecError, default_spec_path, ref_target, resolve_refs
 from ._spec import (
     Document,
     Limits,
@@ -38,5 +38,6 @@ __all__ = [
     "load_document",
     "load_spec",
     "locale_of",
+    "ref_target",
     "resolve_refs",
 ]

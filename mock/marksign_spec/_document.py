@@ -52,14 +52,7 @@ def resolve_refs(node: Any, document: Mapping[str, Any] | None = None) -> Any:
     root: Any = node if document is None else document
 
     def pointer(ref: str) -> Any:
-        target: Any = root
-        for part in ref[2:].split("/") if ref != "#" else []:
-            key = part.replace("~1", "/").replace("~0", "~")
-            try:
-                target = target[int(key)] if isinstance(target, list) else target[key]
-            except (KeyError, IndexError, TypeError, ValueError):
-                raise ValueError(f"$ref {ref!r} points to nothing") from None
-        return target
+        return ref_target(root, ref)
 
     def walk(item: Any, seen: tuple[str, ...]) -> Any:
         if isinstance(item, list):
@@ -82,6 +75,19 @@ def resolve_refs(node: Any, document: Mapping[str, Any] | None = None) -> Any:
         return {key: walk(value, seen) for key, value in item.items()}
 
     return walk(node, ())
+
+
+def ref_target(document: Any, ref: str) -> Any:
+    """The node a local `$ref` (`#/...`) points to in `document`, as written (its own
+    `$ref`s left in place). Raises ValueError if it points to nothing."""
+    target: Any = document
+    for part in ref[2:].split("/") if ref != "#" else []:
+        key = part.replace("~1", "/").replace("~0", "~")
+        try:
+            target = target[int(key)] if isinstance(target, list) else target[key]
+        except (KeyError, IndexError, TypeError, ValueError):
+            raise ValueError(f"$ref {ref!r} points to nothing") from None
+    return target
 
 
 def one_line(text: str) -> str:

@@ -12,15 +12,13 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 from marksign_mock.exceptions import MESSAGES
+from marksign_spec import ref_target, resolve_refs
 from openapi_spec_validator import validate as validate_openapi
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 
 from tools import redocly
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_PATH = ROOT / "openapi.yaml"
-SPEC_URI = "urn:marksign:openapi"
 
 Json = Any
 
@@ -45,44 +43,21 @@ def spec() -> dict[str, Json]:
 
 
 def resolve(spec: dict[str, Json], node: Json) -> Json:
-    """Follow a local `$ref` (one level at a time until a non-ref node)."""
+    """The node a local `$ref` points to, as written (its own `$ref`s left in place, which
+    these tests read); `deep_resolve` resolves them all."""
     while isinstance(node, dict) and "$ref" in node:
-        pointer = node["$ref"]
-        assert pointer.startswith("#/"), pointer
-        target: Json = spec
-        for part in pointer[2:].split("/"):
-            target = target[part.replace("~1", "/").replace("~0", "~")]
-        node = target
+        node = ref_target(spec, node["$ref"])
     return node
 
 
 def deep_resolve(spec: dict[str, Json], node: Json) -> Json:
-    node = resolve(spec, node)
-    if isinstance(node, dict):
-        return {key: deep_resolve(spec, value) for key, value in node.items()}
-    if isinstance(node, list):
-        return [deep_resolve(spec, item) for item in node]
-    return node
+    """`node` with every `$ref` resolved, by the spec layer's one resolver."""
+    return resolve_refs(node, spec)
 
 
 def schema_validator(spec: dict[str, Json], schema: Json) -> Draft202012Validator:
-    """A validator for `schema` whose `$ref`s resolve inside openapi.yaml."""
-    registry: Registry[Any] = Registry().with_resource(
-        SPEC_URI, Resource.from_contents(spec, default_specification=DRAFT202012)
-    )
-    schema = _anchor_refs(schema)
-    return Draft202012Validator(schema, registry=registry, format_checker=None)
-
-
-def _anchor_refs(node: Json) -> Json:
-    if isinstance(node, dict):
-        return {
-            key: SPEC_URI + value if key == "$ref" else _anchor_refs(value)
-            for key, value in node.items()
-        }
-    if isinstance(node, list):
-        return [_anchor_refs(item) for item in node]
-    return node
+    """A validator for `schema`, its `$ref`s resolved in openapi.yaml by the spec layer."""
+    return Draft202012Validator(resolve_refs(schema, spec), format_checker=None)
 
 
 def operations(spec: dict[str, Json]) -> Iterator[tuple[str, str, dict[str, Json]]]:
