@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml constraints.txt generated_client/pyproject.toml mock/py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade 'pip>=25.1'
 	$(BIN)/python -m pip install --quiet -c constraints.txt --group dev \
-		-e ./generated_client -e ./mock -e ./contract
+		-e ./generated_client -e './mock[redis]' -e ./contract
 	@touch $@
 
 install: $(STAMP)

@@ -1,9 +1,9 @@
 """The simulator as an ASGI app: a Starlette application assembled from the other modules.
 
 The routes come from the spec (`routing`) and the control plane (`control`); errors are
-rendered by `rendering`'s exception handlers; state lives in `models.SessionStore`; one
-log line per request comes from `RequestLog`. The lifespan starts and stops the periodic
-sweep of expired sessions.
+rendered by `rendering`'s exception handlers; state lives in the store (`stores.Store`: in
+memory, or in Redis); one log line per request comes from `RequestLog`. The lifespan opens
+and closes the store and starts and stops the periodic sweep of expired sessions.
 """
 
 from __future__ import annotations
@@ -22,14 +22,16 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .config import MockConfig
-from .control import ControlPlane
+from .control import ControlPlane, ScriptBook, ScriptFile
+from .exceptions import ApiError
 from .faults import STATUS_HEADER
-from .journal import Journal, JournalEntry, Scrubber
+from .journal import JournalEntry, JournalStore, Scrubber
 from .models import SessionStore
 from .rendering import exception_handlers, is_control_path, printable
 from .responses import SigningResponses
 from .routing import FAULT_SCOPE_KEY, OPERATION_SCOPE_KEY, operation_routes
-from .scripts import Scripts
+from .scripts import ScriptStore
+from .stores import Store, as_store, open_store
 
 logger = logging.getLogger("marksign_mock")
 
@@ -70,7 +72,7 @@ class JournalRecorder:
     `error_code`. It runs on every request: what can wait (formatting the time, reading
     the error code) is done when the journal is read."""
 
-    def __init__(self, app: ASGIApp, journal: Journal, secrets: tuple[bytes, ...]) -> None:
+    def __init__(self, app: ASGIApp, journal: JournalStore, secrets: tuple[bytes, ...]) -> None:
         self.app = app
         self.journal = journal
         self.scrubber = Scrubber(secrets)
@@ -129,7 +131,6 @@ class JournalRecorder:
         error_answer = bool(answer) and status not in (None, 200) and fault is None
         self.journal.record(
             JournalEntry(
-                seq=self.journal.next_seq(),
                 at=times[0],
                 method=scope["method"],
                 path=scope["path"],
@@ -147,23 +148,29 @@ class JournalRecorder:
 
 
 class MockApp:
-    """The simulator. `store` holds its sessions, `config` its settings, `spec` its contract.
+    """The simulator. `store` holds its sessions, scripts and journal, `config` its settings,
+    `spec` its contract.
 
-    `startup()`/`shutdown()` start and stop the sweep of expired sessions; the ASGI
-    lifespan calls them (tests that drive the app without a server call them by hand).
+    `startup()`/`shutdown()` open and close the store and start and stop the sweep of
+    expired sessions; the ASGI lifespan calls them (tests that drive the app without a
+    server call them by hand). `scripts_at_start` (a scenario file) are armed at startup.
     """
 
-    def __init__(self, config: MockConfig, spec: Spec, store: SessionStore) -> None:
+    def __init__(
+        self,
+        config: MockConfig,
+        spec: Spec,
+        store: Store,
+        *,
+        scripts_at_start: ScriptFile | None = None,
+    ) -> None:
         self.config = config
         self.spec = spec
         self.store = store
-        self.scripts = Scripts()
-        self.journal = Journal(config.journal_size)
+        self.scripts_at_start = scripts_at_start
         max_body = config.max_body_bytes or spec.limits.request_body_max_bytes
-        self.responses = SigningResponses(store, self.scripts, config.access_tokens, max_body)
-        self.control = ControlPlane(
-            store, self.scripts, self.journal, spec, read_json=self.responses.read_json
-        )
+        self.responses = SigningResponses(store, config.access_tokens, max_body)
+        self.control = ControlPlane(store, spec, read_json=self.responses.read_json)
         self._sweeper: asyncio.Task[None] | None = None
         routes: list[BaseRoute] = [
             *operation_routes(spec, self.responses),
@@ -176,7 +183,7 @@ class MockApp:
                 Middleware(RequestLog),
                 # A journal of size 0 keeps nothing: its recorder is left out altogether.
                 *(
-                    [Middleware(JournalRecorder, journal=self.journal, secrets=secrets)]
+                    [Middleware(JournalRecorder, journal=store.journal, secrets=secrets)]
                     if config.journal_size
                     else []
                 ),
@@ -185,6 +192,14 @@ class MockApp:
             lifespan=self._lifespan,
         )
         self.starlette.router.redirect_slashes = False
+
+    @property
+    def scripts(self) -> ScriptStore:
+        return self.store.scripts
+
+    @property
+    def journal(self) -> JournalStore:
+        return self.store.journal
 
     @property
     def routes(self) -> list[BaseRoute]:
@@ -196,9 +211,16 @@ class MockApp:
     # -- lifespan ------------------------------------------------------------------------
 
     async def startup(self) -> None:
-        """Start sweeping expired sessions periodically (ASGI lifespan startup)."""
-        if self._sweeper is None:
-            self._sweeper = asyncio.create_task(self._sweep_forever())
+        """Open the store, arm `scripts_at_start`, and start sweeping expired sessions
+        periodically (ASGI lifespan startup)."""
+        if self._sweeper is not None:
+            return
+        await self.store.open()
+        scripts, self.scripts_at_start = self.scripts_at_start, None
+        if scripts is not None:
+            armed = await ScriptBook(self.spec).arm(self.store.scripts, scripts)
+            logger.info("armed %d scripts of %s", armed, scripts.path)
+        self._sweeper = asyncio.create_task(self._sweep_forever())
 
     async def shutdown(self) -> None:
         sweeper, self._sweeper = self._sweeper, None
@@ -206,6 +228,7 @@ class MockApp:
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
+            await self.store.aclose()
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, _: object) -> AsyncIterator[None]:
@@ -219,17 +242,27 @@ class MockApp:
         while True:
             await asyncio.sleep(SWEEP_INTERVAL)
             try:
-                self.store.sweep()
+                await self.store.sweep()
+            except ApiError:
+                pass  # the store is unreachable: it logged that once, and says when it is back
             except Exception:
                 logger.exception("sweeping expired sessions failed")
 
 
-def create_app(config: MockConfig | None = None, *, store: SessionStore | None = None) -> MockApp:
-    """A new simulator with its own empty store (`app.store`).
+def create_app(
+    config: MockConfig | None = None,
+    *,
+    store: Store | SessionStore | None = None,
+    scripts_at_start: ScriptFile | None = None,
+) -> MockApp:
+    """A new simulator with the store that `config.store_url` names (`app.store`): empty
+    in memory, or the shared one in Redis.
 
-    `store` replaces the store built from `config`, e.g. one with a fake clock. Raises
-    OSError if the spec cannot be read, `marksign_spec.SpecError` if it cannot be used.
+    `store` replaces that store, e.g. one with a fake clock (a bare `SessionStore` is put
+    in memory). Raises OSError if the spec cannot be read, `marksign_spec.SpecError` if it
+    cannot be used, `stores.StoreUnavailable` if the store cannot be used here.
     """
     config = MockConfig() if config is None else config
     spec = load_spec(config.spec_path)
-    return MockApp(config, spec, SessionStore.from_config(config) if store is None else store)
+    chosen = open_store(config) if store is None else as_store(store, config.journal_size)
+    return MockApp(config, spec, chosen, scripts_at_start=scripts_at_start)

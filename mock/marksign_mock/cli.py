@@ -112,6 +112,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--spec", type=Path, metavar="PATH", help="openapi.yaml to serve")
     parser.add_argument(
+        "--store",
+        metavar="URL",
+        help=(
+            "keep sessions, scripts and the journal in Redis (redis://host:port/db), shared by "
+            "every simulator that names it; needs marksign-mock[redis] (default: in memory)"
+        ),
+    )
+    parser.add_argument(
         "--scenario",
         type=Path,
         metavar="FILE",
@@ -152,22 +160,31 @@ def main(argv: Sequence[str] | None = None) -> int:
             max_sessions=int(args.max_sessions),
             journal_size=int(args.journal_size),
             spec_path=args.spec,
+            store_url=args.store,
         )
     except ValueError as error:
         parser.error(str(error))
+    from marksign_spec import load_spec
+
     from .app import create_app  # imported late: --help and option errors stay fast
-    from .control import load_script_file
+    from .control import read_script_file
     from .launcher import serve
+    from .stores import StoreUnavailable
 
     try:
-        app = create_app(config)
+        spec = load_spec(config.spec_path)
     except (OSError, ValueError) as error:
         parser.error(f"cannot load the spec: {error}")
+    scripts = None
     if args.scenario is not None:
         try:
-            load_script_file(app.control.book, args.scenario)
+            scripts = read_script_file(spec, args.scenario)
         except ValueError as error:
             parser.error(f"--scenario: {error}")
+    try:
+        app = create_app(config, scripts_at_start=scripts)
+    except StoreUnavailable as error:
+        parser.error(str(error))
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

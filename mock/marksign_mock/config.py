@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
+from urllib.parse import urlsplit
 
 from marksign_spec import load_spec
 
 # Accepted access tokens, comma-separated, for `marksign-mock` (keeps them off `ps`).
 ENV_ACCESS_TOKENS = "MARKSIGN_MOCK_ACCESS_TOKENS"
+
+# The URL schemes of a shared store (redis-py's: TCP, TLS, a Unix socket).
+STORE_SCHEMES: Final = ("redis", "rediss", "unix")
 
 
 def docs_access_token() -> str:
@@ -45,6 +50,9 @@ class MockConfig:
     journal_size: int = 1000
     # openapi.yaml to serve and validate against; None: the packaged or repository copy.
     spec_path: Path | None = None
+    # Where sessions, scripts and the journal are kept. None: this process's memory; a
+    # redis:// URL: a Redis server, shared by every simulator process that names it.
+    store_url: str | None = None
 
     def __post_init__(self) -> None:
         if not self.access_tokens:
@@ -66,6 +74,11 @@ class MockConfig:
             raise ValueError("max_retained cannot be negative")
         if not 0 <= self.port <= 65535:
             raise ValueError("port must be between 0 and 65535")
+        if self.store_url is not None and urlsplit(self.store_url).scheme not in STORE_SCHEMES:
+            schemes = ", ".join(f"{scheme}://" for scheme in STORE_SCHEMES)
+            raise ValueError(
+                f"store: a URL that starts with {schemes}, not {redacted_url(self.store_url)!r}"
+            )
 
     def __repr__(self) -> str:
         # Never show the access tokens (they end up in logs and test reports).
@@ -74,5 +87,17 @@ class MockConfig:
             for name in self.__dataclass_fields__
             if name != "access_tokens"
         }
+        if self.store_url is not None:
+            shown["store_url"] = redacted_url(self.store_url)
         fields = ", ".join(f"{name}={value!r}" for name, value in shown.items())
         return f"MockConfig({fields}, access_tokens=<{len(self.access_tokens)} hidden>)"
+
+
+def redacted_url(url: str) -> str:
+    """`url` with the password it carries (redis://user:password@host) hidden, for logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"{user}:***@{host}").geturl()

@@ -3,15 +3,17 @@
 Described by its own OpenAPI document, `control.yaml` beside this module (served at
 `/_mock/`), apart from `openapi.yaml`, the gateway's contract. Its request bodies and
 parameters are validated against that document with the same validators as the
-gateway's (a bad control request is a one-line 40001 in the error shape). Scripts and the
-journal are this instance's (`MockApp.scripts`, `MockApp.journal`).
+gateway's (a bad control request is a one-line 40001 in the error shape). Sessions,
+scripts and the journal are the store's (`stores.Store`): this process's, or those of
+every process that shares a Redis store.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from marksign_spec import Document, Spec, load_document
 from starlette.requests import Request
@@ -19,12 +21,13 @@ from starlette.responses import Response
 
 from . import crypto
 from .exceptions import ApiError
-from .journal import Journal
-from .models import Session, SessionStore
+from .journal import JournalQuery
+from .models import Session
 from .person import Outcome
 from .rendering import CONTROL_PREFIX, JSONBytesResponse
 from .routing import ExactRoute
-from .scripts import ErrorScript, Fault, Scenario, Scripts
+from .scripts import ErrorScript, Fault, Scenario, ScriptStore
+from .stores import Store
 from .validation import CheckedOperation, Validator, checked_operations
 
 CONTROL_DOCUMENT: Final = Path(__file__).with_name("control.yaml")
@@ -90,11 +93,13 @@ def fault_json(fault: Fault) -> dict[str, Any]:
 
 class ScriptBook:
     """Checks scripts against the gateway's spec before arming them: the one way in, for
-    the HTTP control plane and `marksign-mock --scenario FILE` alike."""
+    the HTTP control plane and `marksign-mock --scenario FILE` alike.
 
-    def __init__(self, spec: Spec, scripts: Scripts) -> None:
+    `check` validates a request (what `POST /_mock/scenarios`, `/errors`, `/faults` take,
+    already matched against control.yaml) without arming it; `arm` arms it in a store."""
+
+    def __init__(self, spec: Spec) -> None:
         self.spec = spec
-        self.scripts = scripts
 
     def _operations_named(self, name: str) -> list[Any]:
         found = [op for op in self.spec.operations if name in (op.operation_id, op.role)]
@@ -102,54 +107,77 @@ class ScriptBook:
             raise ApiError.invalid_parameter("operation", "invalid")
         return found
 
-    def scenario(self, data: Mapping[str, Any]) -> Scenario:
-        return self.scripts.add_scenario(
+    def check(self, section: ScriptSection, data: Mapping[str, Any]) -> None:
+        """40001 naming the parameter if the script cannot be armed against this spec."""
+        if section == "errors":
+            code = data["error_code"]
+            for op in self._operations_named(data["operation"]):
+                if code not in op.error_codes:  # it must be one the operation documents
+                    raise ApiError.invalid_parameter("error_code", "invalid")
+        elif section == "faults" and data.get("operation") is not None:
+            self._operations_named(data["operation"])
+
+    async def scenario(self, scripts: ScriptStore, data: Mapping[str, Any]) -> Scenario:
+        self.check("scenarios", data)
+        return await scripts.add_scenario(
             data["personal_code"],
             outcome=_outcome(data.get("outcome")),
             answer_after=data.get("answer_after"),
             times=data.get("times", 1),
         )
 
-    def error(self, data: Mapping[str, Any]) -> ErrorScript:
-        code = data["error_code"]
-        for op in self._operations_named(data["operation"]):
-            if code not in op.error_codes:  # it must be one the operation documents
-                raise ApiError.invalid_parameter("error_code", "invalid")
-        return self.scripts.add_error(
+    async def error(self, scripts: ScriptStore, data: Mapping[str, Any]) -> ErrorScript:
+        self.check("errors", data)
+        return await scripts.add_error(
             data["operation"],
-            code,
+            data["error_code"],
             locale=data.get("locale"),
             message=data.get("message"),
             times=data.get("times", 1),
         )
 
-    def fault(self, data: Mapping[str, Any]) -> Fault:
-        operation = data.get("operation")
-        if operation is not None:
-            self._operations_named(operation)
-        return self.scripts.add_fault(
+    async def fault(self, scripts: ScriptStore, data: Mapping[str, Any]) -> Fault:
+        self.check("faults", data)
+        return await scripts.add_fault(
             data["fault"],
-            operation=operation,
+            operation=data.get("operation"),
             locale=data.get("locale"),
             token=data.get("token"),
             seconds=float(data.get("seconds", 0.0)),
             times=data.get("times", 1),
         )
 
+    async def arm(self, scripts: ScriptStore, file: ScriptFile) -> int:
+        """Arm the scripts of a file read by `read_script_file`; returns how many."""
+        arming = {"scenarios": self.scenario, "errors": self.error, "faults": self.fault}
+        for section, item in file.items:
+            await arming[section](scripts, item)
+        return len(file.items)
+
+
+ScriptSection = Literal["scenarios", "errors", "faults"]
 
 # The sections of a scenario file (`marksign-mock --scenario FILE`) and the request schema
 # of control.yaml that each item must match.
-SCRIPT_FILE_SECTIONS: Final = {
+SCRIPT_FILE_SECTIONS: Final[dict[ScriptSection, str]] = {
     "scenarios": "ScenarioRequest",
     "errors": "ErrorScriptRequest",
     "faults": "FaultRequest",
 }
 
 
-def load_script_file(book: ScriptBook, path: Path) -> int:
-    """Arm the scripts of a YAML file (sections `scenarios`, `errors`, `faults`, each a
-    list of what `/_mock/scenarios`, `/_mock/errors`, `/_mock/faults` take). Returns how
-    many; raises ValueError with one line naming the file, the item and the problem."""
+@dataclass(frozen=True)
+class ScriptFile:
+    """The scripts of a scenario file, checked, in the file's order (not armed yet)."""
+
+    path: Path
+    items: tuple[tuple[ScriptSection, Mapping[str, Any]], ...]
+
+
+def read_script_file(spec: Spec, path: Path) -> ScriptFile:
+    """Read and check a YAML file of scripts (sections `scenarios`, `errors`, `faults`, each
+    a list of what `/_mock/scenarios`, `/_mock/errors`, `/_mock/faults` take). Raises
+    ValueError with one line naming the file, the item and the problem."""
     import yaml
 
     try:
@@ -159,26 +187,26 @@ def load_script_file(book: ScriptBook, path: Path) -> int:
     except yaml.YAMLError as error:
         raise ValueError(f"{path}: not valid YAML: {' '.join(str(error).split())}") from None
     if data is None:
-        return 0
+        return ScriptFile(path, ())
     if not isinstance(data, dict) or not set(data) <= set(SCRIPT_FILE_SECTIONS):
         sections = ", ".join(SCRIPT_FILE_SECTIONS)
         raise ValueError(f"{path}: expected a mapping with the sections {sections}")
     document = control_document()
-    arm = {"scenarios": book.scenario, "errors": book.error, "faults": book.fault}
-    count = 0
-    for section, items in data.items():
-        if not isinstance(items, list):
+    book = ScriptBook(spec)
+    items: list[tuple[ScriptSection, Mapping[str, Any]]] = []
+    for section, listed in data.items():
+        if not isinstance(listed, list):
             raise ValueError(f"{path}: {section}: expected a list")
         schema = document.resolve(document.component_schemas()[SCRIPT_FILE_SECTIONS[section]])
         validator = Validator(schema, section)
-        for index, item in enumerate(items):
+        for index, item in enumerate(listed):
             try:
                 validator.check(item)
-                arm[section](item)
+                book.check(section, item)
             except ApiError as error:
                 raise ValueError(f"{path}: {section}[{index}]: {error.message('en')}") from None
-            count += 1
-    return count
+            items.append((section, item))
+    return ScriptFile(path, tuple(items))
 
 
 def _outcome(value: str | None) -> Outcome | None:
@@ -189,18 +217,11 @@ class ControlPlane:
     """The `/_mock/` endpoints of one simulator."""
 
     def __init__(
-        self,
-        store: SessionStore,
-        scripts: Scripts,
-        journal: Journal,
-        spec: Spec,
-        read_json: Callable[[Request], Awaitable[Any]],
+        self, store: Store, spec: Spec, read_json: Callable[[Request], Awaitable[Any]]
     ) -> None:
         self.store = store
-        self.scripts = scripts
-        self.journal = journal
         self.spec = spec
-        self.book = ScriptBook(spec, scripts)
+        self.book = ScriptBook(spec)
         self._read_json = read_json
         document = control_document()
         self.document = document
@@ -294,10 +315,11 @@ class ControlPlane:
         return Response(crypto.certificate_pem(), media_type="application/x-pem-file")
 
     async def reset(self, _: Request) -> Response:
+        store = self.store
         return _ok(
-            sessions_cleared=self.store.reset(),
-            scripts_cleared=self.scripts.reset(),
-            journal_cleared=self.journal.reset(),
+            sessions_cleared=await store.reset(),
+            scripts_cleared=await store.scripts.reset(),
+            journal_cleared=await store.journal.reset(),
         )
 
     async def list_sessions(self, request: Request) -> Response:
@@ -306,50 +328,51 @@ class ControlPlane:
         now = self.store.clock()
         sessions = [
             session_json(s, now)
-            for s in self.store.sessions()
+            for s in await self.store.sessions()
             if code is None or s.personal_code == code
         ]
         return _ok(sessions=sessions)
 
     async def get_session(self, request: Request) -> Response:
         token = self._session(request, "getSession")
-        return _ok(session=session_json(self.store.get(token), self.store.clock()))
+        return _ok(session=session_json(await self.store.get(token), self.store.clock()))
 
     async def answer_now(self, request: Request) -> Response:
         data = await self._body(request, "answerNow", required=False)
         token = request.path_params["token"]
-        session = self.store.script(token, outcome=_outcome(data.get("outcome")), now_=True)
+        session = await self.store.script(token, outcome=_outcome(data.get("outcome")), now_=True)
         return _ok(session=session_json(session, self.store.clock()))
 
     async def script_session(self, request: Request) -> Response:
         data = await self._body(request, "scriptSession", required=True)
         token = request.path_params["token"]
-        session = self.store.script(
+        session = await self.store.script(
             token, outcome=_outcome(data.get("outcome")), answer_after=data.get("answer_after")
         )
         return _ok(session=session_json(session, self.store.clock()))
 
     async def add_scenario(self, request: Request) -> Response:
         data = await self._body(request, "addScenario", required=True)
-        return _ok(201, scenario=scenario_json(self.book.scenario(data)))
+        return _ok(201, scenario=scenario_json(await self.book.scenario(self.store.scripts, data)))
 
     async def add_error(self, request: Request) -> Response:
         data = await self._body(request, "addErrorScript", required=True)
-        return _ok(201, error=error_script_json(self.book.error(data)))
+        return _ok(201, error=error_script_json(await self.book.error(self.store.scripts, data)))
 
     async def add_fault(self, request: Request) -> Response:
         data = await self._body(request, "addFault", required=True)
-        return _ok(201, fault=fault_json(self.book.fault(data)))
+        return _ok(201, fault=fault_json(await self.book.fault(self.store.scripts, data)))
 
     async def list_scripts(self, _: Request) -> Response:
+        armed = await self.store.scripts.listing()
         return _ok(
-            scenarios=[scenario_json(s) for s in self.scripts.scenarios],
-            errors=[error_script_json(s) for s in self.scripts.errors],
-            faults=[fault_json(f) for f in self.scripts.faults],
+            scenarios=[scenario_json(s) for s in armed.scenarios],
+            errors=[error_script_json(s) for s in armed.errors],
+            faults=[fault_json(f) for f in armed.faults],
         )
 
     async def clear_scripts(self, _: Request) -> Response:
-        return _ok(cleared=self.scripts.reset())
+        return _ok(cleared=await self.store.scripts.reset())
 
     async def remove_script(self, request: Request) -> Response:
         raw = request.path_params["id"]
@@ -358,26 +381,28 @@ class ControlPlane:
         except ValueError:
             raise ApiError.invalid_parameter("id", "type", type="integer") from None
         self._checked_op("removeScript").path_params["id"].check(script_id)
-        if not self.scripts.remove(script_id):
+        if not await self.store.scripts.remove(script_id):
             raise ApiError(40400)
         return _ok(cleared=1)
 
     async def get_journal(self, request: Request) -> Response:
         query = self._query(request, "getJournal")
         roles = {op.operation_id: op.role for op in self.spec.operations if op.role}
-        entries = self.journal.entries(
-            operation=query.get("operation"),
-            locale=query.get("locale"),
-            token=query.get("token"),
-            status=query.get("status"),
-            error_code=query.get("error_code"),
-            roles=roles,
-            limit=query.get("limit"),
+        entries = await self.store.journal.entries(
+            JournalQuery(
+                operation=query.get("operation"),
+                locale=query.get("locale"),
+                token=query.get("token"),
+                status=query.get("status"),
+                error_code=query.get("error_code"),
+                roles=roles,
+                limit=query.get("limit"),
+            )
         )
         return _ok(entries=[entry.as_json() for entry in entries])
 
     async def clear_journal(self, _: Request) -> Response:
-        return _ok(cleared=self.journal.reset())
+        return _ok(cleared=await self.store.journal.reset())
 
 
 def _ok(status_code: int = 200, **fields: Any) -> JSONBytesResponse:

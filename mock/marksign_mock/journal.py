@@ -3,7 +3,9 @@
 WireMock's request journal, shaped by this API: each entry has the operation, locale and
 path parameters, the JSON body with every access token replaced by a marker (the token
 itself is never stored), and the answer's HTTP status and `error_code`. The oldest
-entries are dropped beyond `max_entries`.
+entries are dropped beyond `max_entries`. `JournalStore` is where the entries are kept:
+`Journal` in this process's memory, or Redis (`redis_store`) for processes that share a
+store.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import itertools
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import orjson
 from marksign_spec import Locale
@@ -22,9 +24,8 @@ from marksign_spec import Locale
 ACCESS_TOKEN_MARKER: Final = "<access token hidden>"  # noqa: S105 -- not a token
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class JournalEntry:
-    seq: int  # 1, 2, ... in the order requests were answered by this simulator
     at: float  # when it arrived (seconds since the epoch)
     method: str
     path: str
@@ -37,6 +38,9 @@ class JournalEntry:
     answer: bytes  # the start of an error answer (our own bytes: no token), else b""
     fault: str | None  # the fault that answered, if any
     duration_ms: float
+    # 1, 2, ... set by the journal that keeps it: the order requests were answered in (over
+    # several processes, the order their entries reached the shared journal).
+    seq: int = 0
 
     @property
     def error_code(self) -> int | None:
@@ -67,9 +71,72 @@ class JournalEntry:
             "duration_ms": self.duration_ms,
         }
 
+    def as_record(self) -> dict[str, Any]:
+        """The entry as JSON-able data, everything kept (`from_record` reads it back)."""
+        record = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        record["answer"] = self.answer.decode("latin-1")  # any bytes, losslessly
+        record["path_params"] = dict(self.path_params)
+        return record
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> JournalEntry:
+        values = dict(record)
+        values["answer"] = str(values["answer"]).encode("latin-1")
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class JournalQuery:
+    """Which entries to return: each filter given must match (see `JournalStore.entries`)."""
+
+    operation: str | None = None  # an operationId, or a role looked up in `roles`
+    locale: Locale | None = None
+    token: str | None = None
+    status: int | None = None
+    error_code: int | None = None
+    roles: Mapping[str, str] = field(default_factory=dict)  # operationId -> role
+    limit: int | None = None  # the newest `limit` of those that match
+
+    def select(self, entries: Iterable[JournalEntry]) -> list[JournalEntry]:
+        operation, roles = self.operation, self.roles
+        found = [
+            entry
+            for entry in entries
+            if (
+                operation is None
+                or operation == entry.operation_id
+                or (entry.operation_id is not None and roles.get(entry.operation_id) == operation)
+            )
+            and (self.locale is None or entry.locale == self.locale)
+            and (self.token is None or entry.path_params.get("token") == self.token)
+            and (self.status is None or entry.status == self.status)
+            and (self.error_code is None or entry.error_code == self.error_code)
+        ]
+        limit = self.limit
+        return found if limit is None else found[-limit:] if limit else []
+
+
+class JournalStore(Protocol):
+    """Where the journal's entries are kept: `record` is on every request (no I/O there)."""
+
+    max_entries: int
+
+    def record(self, entry: JournalEntry) -> None:
+        """Keep `entry` (its `seq` is set here or when it reaches the shared journal)."""
+
+    async def entries(self, query: JournalQuery) -> list[JournalEntry]:
+        """The entries that match `query`, oldest first, every process's included."""
+        ...
+
+    async def reset(self) -> int:
+        """Forget every entry; returns how many there were."""
+        ...
+
 
 @dataclass
 class Journal:
+    """The journal of one simulator process, in its memory (`JournalStore`)."""
+
     max_entries: int = 1000
     _entries: deque[JournalEntry] = field(init=False, repr=False)
     _seq: Iterator[int] = field(default_factory=lambda: itertools.count(1), repr=False)
@@ -77,47 +144,17 @@ class Journal:
     def __post_init__(self) -> None:
         self._entries = deque(maxlen=self.max_entries)
 
-    def next_seq(self) -> int:
-        return next(self._seq)
-
     def record(self, entry: JournalEntry) -> None:
+        entry.seq = next(self._seq)
         self._entries.append(entry)
 
-    def entries(
-        self,
-        *,
-        operation: str | None = None,
-        locale: Locale | None = None,
-        token: str | None = None,
-        status: int | None = None,
-        error_code: int | None = None,
-        roles: Mapping[str, str] | None = None,
-        limit: int | None = None,
-    ) -> list[JournalEntry]:
-        """The entries that match every filter given, oldest first (the newest `limit`).
-
-        `operation` is an operationId, or a role looked up in `roles` (operationId -> role).
-        """
-        roles = roles or {}
-        found = [
-            entry
-            for entry in self._entries
-            if (
-                operation is None
-                or operation == entry.operation_id
-                or (entry.operation_id is not None and roles.get(entry.operation_id) == operation)
-            )
-            and (locale is None or entry.locale == locale)
-            and (token is None or entry.path_params.get("token") == token)
-            and (status is None or entry.status == status)
-            and (error_code is None or entry.error_code == error_code)
-        ]
-        return found if limit is None else found[-limit:] if limit else []
+    async def entries(self, query: JournalQuery) -> list[JournalEntry]:
+        return query.select(self._entries)
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def reset(self) -> int:
+    async def reset(self) -> int:
         count = len(self._entries)
         self._entries.clear()
         return count

@@ -36,8 +36,8 @@ from .config import ENV_ACCESS_TOKENS
 from .controller import MockController
 from .exceptions import ApiError
 from .faults import FAULT_HEADER, IN_PROCESS_FAULT_STATUS, TRANSPORT_EXTENSION
-from .models import SessionStore
 from .rendering import error_body
+from .stores import Store
 
 T = TypeVar("T")
 
@@ -201,10 +201,7 @@ class InProcessTransport(httpx.BaseTransport):
     def reset(self) -> int:
         """Forget every session, on the app's loop (long polls answer 40402)."""
 
-        async def reset() -> int:
-            return self.app.store.reset()
-
-        return self._run(reset())
+        return self._run(self.app.store.reset())
 
     def close(self) -> None:
         if self._closed:
@@ -239,7 +236,7 @@ class BackgroundServer(_Running):
         self._control: MockController | None = None
 
     @property
-    def store(self) -> SessionStore:
+    def store(self) -> Store:
         return self.app.store
 
     @property
@@ -291,12 +288,8 @@ class BackgroundServer(_Running):
         """Forget every session (long polls answer 40402); returns how many there were."""
         loop = self._loop
         if loop is None or loop.is_closed():
-            return self.store.reset()
-
-        async def reset() -> int:
-            return self.store.reset()
-
-        return asyncio.run_coroutine_threadsafe(reset(), loop).result(timeout=10)
+            return asyncio.run(self.store.reset())
+        return asyncio.run_coroutine_threadsafe(self.store.reset(), loop).result(timeout=10)
 
     def stop(self) -> None:
         if self._server is None or self._thread is None:

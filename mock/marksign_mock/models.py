@@ -22,6 +22,7 @@ from . import crypto
 from .config import MockConfig
 from .exceptions import ApiError
 from .person import Outcome, SimulatedPerson
+from .polls import ParkedPolls
 from .scripts import Scenario
 
 Clock = Callable[[], float]
@@ -78,6 +79,106 @@ class Session:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class NewSession:
+    """What an initialize call asks for, checked, before the store gives it a token."""
+
+    personal_code: str
+    country: str
+    hash_algorithm: str
+    hash_bytes: bytes
+    answer: Outcome
+    delay: float | None  # seconds until the person answers; None: never
+    message: str | None
+
+    @classmethod
+    def check(
+        cls,
+        person: SimulatedPerson,
+        *,
+        hash_algorithm: str,
+        hash_hex: str,
+        country: str,
+        personal_code: str,
+        message: str | None = None,
+        scenario: Scenario | None = None,
+    ) -> NewSession:
+        """40001 for a hash that does not fit its algorithm, 40401 if the person has no
+        account. A `scenario` (taken from the scripts for this personal code) sets the end
+        result and/or when the person answers; the person then has an account whatever the
+        code."""
+        try:
+            hash_bytes = bytes.fromhex(hash_hex)
+        except ValueError:
+            raise ApiError.invalid_parameter("hash", "invalid") from None
+        if len(hash_bytes) != crypto.DIGEST_SIZES.get(hash_algorithm):
+            raise ApiError.invalid_parameter("hash", "invalid")
+        answer = person.answer(personal_code)
+        if scenario is not None:
+            answer = person.scripted(answer, scenario.outcome, scenario.answer_after)
+        if answer is None:
+            raise ApiError(40401)
+        return cls(
+            personal_code,
+            country,
+            hash_algorithm,
+            hash_bytes,
+            answer.outcome,
+            answer.delay,
+            message,
+        )
+
+    def start(self, token: str, now: float, session_timeout: float) -> Session:
+        """The session, started at `now`."""
+        answer_at = None
+        if self.delay is not None and self.delay < session_timeout:
+            answer_at = now + self.delay
+        return Session(
+            token=token,
+            personal_code=self.personal_code,
+            country=self.country,
+            hash_algorithm=self.hash_algorithm,
+            hash_bytes=self.hash_bytes,
+            control_code=crypto.control_code(self.hash_bytes),
+            answer=self.answer,
+            started_at=now,
+            answer_at=answer_at,
+            expires_at=now + session_timeout,
+            message=self.message,
+        )
+
+
+def rescript(
+    session: Session,
+    now: float,
+    answer_delay: float,
+    outcome: Outcome | None = None,
+    answer_after: float | None = None,
+    now_: bool = False,
+) -> bool:
+    """Change a running session's timeline in place (see `SessionStore.script`); False,
+    and nothing changed, if it has finished. `answer_delay`: when a person who was never
+    going to answer now answers, seconds after the start."""
+    if now >= session.finished_at:
+        return False
+    if outcome is not None:
+        session.answer = outcome
+    if now_:
+        answer_at: float | None = now
+    elif answer_after is not None:
+        answer_at = max(now, session.started_at + answer_after)
+    else:
+        answer_at = session.answer_at
+    if session.answer is Outcome.TIMEOUT:  # the person never answers: it expires
+        if now_:
+            session.expires_at = now
+        answer_at = None
+    elif answer_at is None:  # it was waiting for an expiry; now someone answers
+        answer_at = session.started_at + answer_delay
+    session.answer_at = answer_at if answer_at is None else min(answer_at, session.expires_at)
+    return True
+
+
 class SessionStore:
     """Every session of one simulator; `reset()` forgets them all."""
 
@@ -103,6 +204,7 @@ class SessionStore:
         self._by_removal: list[tuple[float, str]] = []  # heap: (remove_at, token)
         self._live: list[tuple[float, str]] = []  # heap: (finished_at, token), not finished
         self._waited: set[Session] = set()  # sessions a long poll waits for
+        self.parked = ParkedPolls()
         self._rng: random.Random | None = None
         self._reseed()
 
@@ -175,43 +277,22 @@ class SessionStore:
         message: str | None = None,
         scenario: Scenario | None = None,
     ) -> Session:
-        """Start a session: 40401 if the person has no account, 42900 over the cap.
-
-        A `scenario` (taken from the scripts for this personal code) sets the end result
-        and/or when the person answers; the person then has an account whatever the code.
-        """
-        try:
-            hash_bytes = bytes.fromhex(hash_hex)
-        except ValueError:
-            raise ApiError.invalid_parameter("hash", "invalid") from None
-        if len(hash_bytes) != crypto.DIGEST_SIZES.get(hash_algorithm):
-            raise ApiError.invalid_parameter("hash", "invalid")
-        answer = self.person.answer(personal_code)
-        if scenario is not None:
-            answer = self.person.scripted(answer, scenario.outcome, scenario.answer_after)
-        if answer is None:
-            raise ApiError(40401)
+        """Start a session: 40001 for a bad hash, 40401 if the person has no account, 42900
+        over the cap. A `scenario` (see `NewSession.check`) sets how it ends."""
+        new = NewSession.check(
+            self.person,
+            hash_algorithm=hash_algorithm,
+            hash_hex=hash_hex,
+            country=country,
+            personal_code=personal_code,
+            message=message,
+            scenario=scenario,
+        )
         now = self.clock()
         self._forget_due(now)
         if self.live_count() >= self.max_sessions:
             raise ApiError(42900)
-        expires_at = now + self.session_timeout
-        answer_at = None
-        if answer.delay is not None and answer.delay < self.session_timeout:
-            answer_at = now + answer.delay
-        session = Session(
-            token=self._new_token(),
-            personal_code=personal_code,
-            country=country,
-            hash_algorithm=hash_algorithm,
-            hash_bytes=hash_bytes,
-            control_code=crypto.control_code(hash_bytes),
-            answer=answer.outcome,
-            started_at=now,
-            answer_at=answer_at,
-            expires_at=expires_at,
-            message=message,
-        )
+        session = new.start(self._new_token(), now, self.session_timeout)
         self._sessions[session.token] = session
         self._track(session, now)
         return session
@@ -229,23 +310,8 @@ class SessionStore:
         as its outcome is known. 40402 if unknown; a finished session stays as it was."""
         session = self.get(token)
         now = self.clock()
-        if now >= session.finished_at:
+        if not rescript(session, now, self.person.answer_delay, outcome, answer_after, now_):
             return session
-        if outcome is not None:
-            session.answer = outcome
-        if now_:
-            answer_at: float | None = now
-        elif answer_after is not None:
-            answer_at = max(now, session.started_at + answer_after)
-        else:
-            answer_at = session.answer_at
-        if session.answer is Outcome.TIMEOUT:  # the person never answers: it expires
-            if now_:
-                session.expires_at = now
-            answer_at = None
-        elif answer_at is None:  # it was waiting for an expiry; now someone answers
-            answer_at = session.started_at + self.person.answer_delay
-        session.answer_at = answer_at if answer_at is None else min(answer_at, session.expires_at)
         self._track(session, now)
         if now >= session.finished_at:
             self._wake(session, force=True)
@@ -271,7 +337,8 @@ class SessionStore:
                 return session
             session.waiting += 1
             try:
-                await self._event_for(session).wait()
+                with self.parked.parked(token):
+                    await self._event_for(session).wait()
             finally:
                 session.waiting -= 1
 

@@ -18,9 +18,8 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.types import Message, Receive
 
 from .exceptions import ApiError
-from .models import SessionStore
 from .rendering import JSON
-from .scripts import Scripts
+from .stores import Store
 
 _JSON = JSON.encode()
 
@@ -31,15 +30,8 @@ Handler = Callable[[dict[str, Any], Mapping[str, str]], Awaitable[bytes]]
 class SigningResponses:
     """The answers of the signing operations, over one session store."""
 
-    def __init__(
-        self,
-        store: SessionStore,
-        scripts: Scripts,
-        access_tokens: Iterable[str],
-        max_body_bytes: int,
-    ) -> None:
+    def __init__(self, store: Store, access_tokens: Iterable[str], max_body_bytes: int) -> None:
         self.store = store
-        self.scripts = scripts
         self.max_body_bytes = max_body_bytes
         # Compared against every one of them, in constant time; never logged.
         self._access_tokens = tuple(t.encode() for t in sorted(access_tokens))
@@ -58,17 +50,15 @@ class SigningResponses:
 
     async def initialize(self, data: dict[str, Any], _: Mapping[str, str]) -> bytes:
         code = data["code"]
-        scenario = self.scripts.peek_scenario(code)
-        session = self.store.create(
+        scripts = self.store.scripts
+        session = await self.store.create(
             hash_algorithm=data["hash_algorithm"],
             hash_hex=data["hash"],
             country=data["country"],
             personal_code=code,
             message=data.get("message"),
-            scenario=scenario,
+            scenario=scripts.peek_scenario(code) if scripts.armed else None,
         )
-        if scenario is not None:  # counted once it made a session
-            self.scripts.use_scenario(scenario)
         return orjson.dumps(
             {"status": "ok", "token": session.token, "control_code": session.control_code}
         )

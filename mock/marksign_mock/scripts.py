@@ -1,8 +1,8 @@
 """What a test scripted: session scenarios, error answers and faults. State only, no HTTP.
 
 Each script applies to the next N matching requests (or sessions) and disarms by itself
-after N, like a WireMock stub with a count. Every change happens in one synchronous step
-on the simulator's event loop, so a concurrent request sees a script whole or not at all.
+after N, like a WireMock stub with a count. `ScriptStore` is where they are kept: `Scripts`
+in this process's memory, or Redis (`redis_store`) for processes that share a store.
 """
 
 from __future__ import annotations
@@ -81,19 +81,113 @@ def _operation_matches(wanted: str, op: Operation) -> bool:
     return wanted in (op.operation_id, op.role)
 
 
+class ScriptStore(Protocol):
+    """Where the scripts of a simulator are kept: in its memory (`Scripts`), or in Redis,
+    shared by every process of the store (`redis_store.RedisScripts`).
+
+    `armed` and `peek_scenario` answer from what this process holds (on the request path,
+    without I/O); taking a use is atomic across every process that shares the store.
+    """
+
+    @property
+    def armed(self) -> bool:
+        """Whether any script is armed: when not, a request needs no other look."""
+        ...
+
+    def peek_scenario(self, personal_code: str) -> Scenario | None:
+        """The first armed scenario of `personal_code`; the store's `create` takes its use."""
+        ...
+
+    async def take_error(self, op: Operation) -> ErrorScript | None:
+        """The first error script matching `op`, one use taken (None: none armed)."""
+        ...
+
+    async def take_fault(self, op: Operation, token: str | None) -> Fault | None:
+        """The first fault matching `op` (and the status call's `token`), one use taken."""
+        ...
+
+    async def add_scenario(
+        self,
+        personal_code: str,
+        *,
+        outcome: Outcome | None = None,
+        answer_after: float | None = None,
+        times: int = 1,
+    ) -> Scenario: ...
+
+    async def add_error(
+        self,
+        operation: str,
+        error_code: int,
+        *,
+        locale: Locale | None = None,
+        message: str | None = None,
+        times: int = 1,
+    ) -> ErrorScript: ...
+
+    async def add_fault(
+        self,
+        kind: FaultKind,
+        *,
+        operation: str | None = None,
+        locale: Locale | None = None,
+        token: str | None = None,
+        seconds: float = 0.0,
+        times: int = 1,
+    ) -> Fault: ...
+
+    async def listing(self) -> Armed:
+        """Every armed script with its remaining uses, in the order they were armed."""
+        ...
+
+    async def remove(self, script_id: int) -> bool:
+        """Disarm one script by id; False if there is none."""
+        ...
+
+    async def reset(self) -> int:
+        """Disarm every script; returns how many there were."""
+        ...
+
+
 @dataclass
-class Scripts:
-    """Every script of one simulator instance; `reset()` forgets them all."""
+class Armed:
+    """The scripts armed at one moment, each kind in the order it was armed."""
 
     scenarios: list[Scenario] = field(default_factory=list)
     errors: list[ErrorScript] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.scenarios) + len(self.errors) + len(self.faults)
+
+    def scenario_for(self, personal_code: str) -> Scenario | None:
+        return next((s for s in self.scenarios if s.personal_code == personal_code), None)
+
+    def errors_for(self, op: Operation) -> Iterator[ErrorScript]:
+        return (script for script in self.errors if script.matches(op))
+
+    def faults_for(self, op: Operation, token: str | None) -> Iterator[Fault]:
+        return (fault for fault in self.faults if fault.matches(op, token))
+
+
+@dataclass
+class Scripts:
+    """The scripts of one simulator process, in its memory (`ScriptStore`).
+
+    Every change happens in one synchronous step on the simulator's event loop, so a
+    concurrent request sees a script whole or not at all."""
+
+    held: Armed = field(default_factory=Armed)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1), repr=False)
+
+    @property
+    def armed(self) -> bool:
+        return bool(self.held.scenarios or self.held.errors or self.held.faults)
 
     def next_id(self) -> int:
         return next(self._ids)
 
-    def add_scenario(
+    async def add_scenario(
         self,
         personal_code: str,
         *,
@@ -102,10 +196,10 @@ class Scripts:
         times: int = 1,
     ) -> Scenario:
         scenario = Scenario(self.next_id(), personal_code, outcome, answer_after, times)
-        self.scenarios.append(scenario)
+        self.held.scenarios.append(scenario)
         return scenario
 
-    def add_error(
+    async def add_error(
         self,
         operation: str,
         error_code: int,
@@ -115,10 +209,10 @@ class Scripts:
         times: int = 1,
     ) -> ErrorScript:
         script = ErrorScript(self.next_id(), operation, error_code, locale, message, times)
-        self.errors.append(script)
+        self.held.errors.append(script)
         return script
 
-    def add_fault(
+    async def add_fault(
         self,
         kind: FaultKind,
         *,
@@ -129,50 +223,45 @@ class Scripts:
         times: int = 1,
     ) -> Fault:
         fault = Fault(self.next_id(), kind, operation, locale, token, seconds, times)
-        self.faults.append(fault)
+        self.held.faults.append(fault)
         return fault
 
     # -- taking: each use counts, the last one disarms -----------------------------------
 
     def peek_scenario(self, personal_code: str) -> Scenario | None:
-        """The first armed scenario of `personal_code` (`use_scenario` counts it)."""
-        for scenario in self.scenarios:
-            if scenario.personal_code == personal_code:
-                return scenario
-        return None
+        return self.held.scenario_for(personal_code)
 
     def use_scenario(self, scenario: Scenario) -> None:
-        if scenario in self.scenarios:
-            _use(self.scenarios, scenario)
+        """Count one use of a scenario (a session was made with it)."""
+        if scenario in self.held.scenarios:
+            _use(self.held.scenarios, scenario)
 
-    def take_error(self, op: Operation) -> ErrorScript | None:
-        for script in self.errors:
-            if script.matches(op):
-                _use(self.errors, script)
-                return script
-        return None
+    async def take_error(self, op: Operation) -> ErrorScript | None:
+        script = next(self.held.errors_for(op), None)
+        if script is not None:
+            _use(self.held.errors, script)
+        return script
 
-    def take_fault(self, op: Operation, token: str | None) -> Fault | None:
-        for fault in self.faults:
-            if fault.matches(op, token):
-                _use(self.faults, fault)
-                return fault
-        return None
+    async def take_fault(self, op: Operation, token: str | None) -> Fault | None:
+        fault = next(self.held.faults_for(op, token), None)
+        if fault is not None:
+            _use(self.held.faults, fault)
+        return fault
 
-    def remove(self, script_id: int) -> bool:
-        """Disarm one script by id; False if there is none."""
+    async def listing(self) -> Armed:
+        return Armed(list(self.held.scenarios), list(self.held.errors), list(self.held.faults))
+
+    async def remove(self, script_id: int) -> bool:
+        held = self.held
         return (
-            _remove(self.scenarios, script_id)
-            or _remove(self.errors, script_id)
-            or _remove(self.faults, script_id)
+            _remove(held.scenarios, script_id)
+            or _remove(held.errors, script_id)
+            or _remove(held.faults, script_id)
         )
 
-    def reset(self) -> int:
-        """Disarm every script; returns how many there were."""
-        count = len(self.scenarios) + len(self.errors) + len(self.faults)
-        self.scenarios.clear()
-        self.errors.clear()
-        self.faults.clear()
+    async def reset(self) -> int:
+        count = len(self.held)
+        self.held = Armed()
         return count
 
 

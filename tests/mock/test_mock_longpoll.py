@@ -13,15 +13,18 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
-from marksign_mock import MockApp, MockConfig, SessionStore, create_app, crypto
-from marksign_mock.models import ManualClock
+from marksign_mock import MockApp, MockConfig, create_app, crypto
+from marksign_mock.models import ManualClock, SessionStore
 
 from tests.spec_facts import DOCS_ACCESS_TOKEN
+from tests.stores import StoreFactory, config_store
 
 pytestmark = pytest.mark.anyio
 
 INITIALIZE = "/en/smartid/sign/hash.json"
 STATUS = "/en/smartid/sign/hash/status/{}.json"
+
+pytest_plugins = ["tests.store_fixtures"]
 
 
 def body(hash_bytes: bytes, code: str) -> dict[str, Any]:
@@ -55,32 +58,29 @@ async def poll(client: httpx.AsyncClient, token: str) -> httpx.Response:
     return await client.post(STATUS.format(token), json={"access_token": DOCS_ACCESS_TOKEN})
 
 
-async def settle() -> None:
-    for _ in range(10):
-        await asyncio.sleep(0)
-
-
-async def test_a_long_poll_answers_once_the_person_does(fake_clock: ManualClock) -> None:
+async def test_a_long_poll_answers_once_the_person_does(
+    store_factory: StoreFactory, fake_clock: ManualClock
+) -> None:
     config = MockConfig(answer_delay=5.0, session_timeout=60.0)
-    app = create_app(config, store=SessionStore.from_config(config, clock=fake_clock))
+    app = create_app(config, store=config_store(store_factory, config, fake_clock))
     async with serving(app) as client:
         hash_bytes = hashlib.sha256(b"waited for").digest()
         token = await start(client, hash_bytes, "30303039914")
         waiting = asyncio.create_task(poll(client, token))
-        await settle()
+        await app.store.until_parked(token)
         assert not waiting.done()  # the status call is held: the person has not answered
         fake_clock.advance(5.0)
-        app.store.sweep()
+        await app.store.sweep()
         response = await waiting
         assert response.status_code == 200
         assert response.json()["signature_value"] == crypto.sign_hash("SHA256", hash_bytes)
 
 
 async def test_many_concurrent_long_polls_each_get_their_own_answer(
-    fake_clock: ManualClock,
+    store_factory: StoreFactory, fake_clock: ManualClock
 ) -> None:
     config = MockConfig(answer_delay=5.0, session_timeout=10.0, max_sessions=1000)
-    app = create_app(config, store=SessionStore.from_config(config, clock=fake_clock))
+    app = create_app(config, store=config_store(store_factory, config, fake_clock))
     key = crypto.certificate().public_key()
     assert isinstance(key, rsa.RSAPublicKey)
     async with serving(app) as client:
@@ -92,15 +92,15 @@ async def test_many_concurrent_long_polls_each_get_their_own_answer(
             code = codes[i % 4]
             sessions.append((await start(client, hash_bytes, code), hash_bytes, code))
         polls = [asyncio.create_task(poll(client, token)) for token, _, _ in sessions]
-        await settle()
+        await app.store.until_parked(None, len(polls))
         assert not any(p.done() for p in polls)  # every status call waits for its person
         fake_clock.advance(5.0)  # everybody answers, except the one who never does
-        app.store.sweep()
+        await app.store.sweep()
         silent = [p for p, (_, _, code) in zip(polls, sessions, strict=True) if code == codes[3]]
         answered = await asyncio.gather(*(p for p in polls if p not in silent))
         assert not any(p.done() for p in silent)
         fake_clock.advance(5.0)  # the silent sessions expire
-        app.store.sweep()
+        await app.store.sweep()
         responses = await asyncio.gather(*polls)
     assert len(answered) == 150
     for (_, hash_bytes, code), response in zip(sessions, responses, strict=True):
@@ -120,21 +120,12 @@ THOUSANDS = 2_000
 
 
 async def test_thousands_of_long_polls_are_held_at_once_and_each_released_with_its_answer(
-    fake_clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+    store_factory: StoreFactory, fake_clock: ManualClock
 ) -> None:
     config = MockConfig(answer_delay=5.0, session_timeout=10.0, max_sessions=THOUSANDS)
-    app = create_app(config, store=SessionStore.from_config(config, clock=fake_clock))
+    app = create_app(config, store=config_store(store_factory, config, fake_clock))
     key = crypto.certificate().public_key()
     assert isinstance(key, rsa.RSAPublicKey)
-    held = 0
-    wait = app.store.wait
-
-    async def counted_wait(token: str) -> Any:
-        nonlocal held
-        held += 1
-        return await wait(token)
-
-    monkeypatch.setattr(app.store, "wait", counted_wait)
     # A quarter each: signs, refuses, chooses the wrong code, never answers. The signers'
     # documents have 25 hashes (a signature takes milliseconds): a poll given another
     # session's answer gets a signature that does not verify, or the wrong error.
@@ -144,24 +135,21 @@ async def test_thousands_of_long_polls_are_held_at_once_and_each_released_with_i
         for i in range(THOUSANDS):  # started in the store: the polls are what is tested
             hash_bytes = hashlib.sha256(b"document %d" % (i // 4 % 25)).digest()
             code = codes[i % 4]
-            session = app.store.create(
+            session = await app.store.create(
                 hash_algorithm="SHA256", hash_hex=hash_bytes.hex(), country="LT", personal_code=code
             )
             sessions.append((session.token, hash_bytes, code))
         polls = [asyncio.create_task(poll(client, token)) for token, _, _ in sessions]
-        for _ in range(1000):
-            if held == THOUSANDS:
-                break
-            await asyncio.sleep(0)
-        assert held == THOUSANDS  # every status call is in the store, waiting at once
+        # Every status call is in the store, waiting at once.
+        await app.store.until_parked(None, THOUSANDS)
         assert not any(p.done() for p in polls)
         fake_clock.advance(5.0)  # the people answer, except those who never do
-        app.store.sweep()
+        await app.store.sweep()
         silent = [p for p, (_, _, code) in zip(polls, sessions, strict=True) if code == codes[3]]
         await asyncio.gather(*(p for p in polls if p not in silent))
         assert not any(p.done() for p in silent)
         fake_clock.advance(5.0)  # the silent sessions expire
-        app.store.sweep()
+        await app.store.sweep()
         responses = await asyncio.gather(*polls)
     prehashed = utils.Prehashed(hashes.SHA256())
     for (_, hash_bytes, code), response in zip(sessions, responses, strict=True):
@@ -176,12 +164,15 @@ async def test_thousands_of_long_polls_are_held_at_once_and_each_released_with_i
             assert (response.status_code, answer["error_code"]) == (400, 40020)
 
 
-async def test_a_reset_answers_waiting_long_polls_with_not_found() -> None:
-    app = create_app(MockConfig(answer_delay=30.0, session_timeout=60.0))
+async def test_a_reset_answers_waiting_long_polls_with_not_found(
+    store_factory: StoreFactory, fake_clock: ManualClock
+) -> None:
+    config = MockConfig(answer_delay=30.0, session_timeout=60.0)
+    app = create_app(config, store=config_store(store_factory, config, fake_clock))
     async with serving(app) as client:
         token = await start(client, bytes(32), "30303039914")
         waiting = asyncio.create_task(poll(client, token))
-        await settle()
+        await app.store.until_parked(token)
         assert not waiting.done()
         reset = await client.post("/_mock/reset")
         assert reset.json()["sessions_cleared"] == 1
@@ -197,13 +188,13 @@ async def test_the_lifespan_sweeps_forgotten_sessions(
     app = create_app(config, store=SessionStore.from_config(config, clock=fake_clock))
     async with serving(app) as client:
         await start(client, bytes(32), "30303039914")
-        assert len(app.store) == 1
+        assert await app.store.count() == 1
         fake_clock.advance(1.0)
         for _ in range(200):
-            if len(app.store) == 0:
+            if await app.store.count() == 0:
                 break
             await asyncio.sleep(0.01)
-        assert len(app.store) == 0
+        assert await app.store.count() == 0
 
 
 async def test_the_asgi_lifespan_protocol_starts_and_stops_the_sweeper() -> None:

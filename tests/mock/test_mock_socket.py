@@ -99,9 +99,9 @@ def test_the_command_serves_on_a_free_port(tmp_path: Path) -> None:
 def test_the_plugin_serves_a_simulator_per_test(marksign_mock_server: BackgroundServer) -> None:
     assert marksign_mock_server.base_url.startswith("http://127.0.0.1:")
     _sign(marksign_mock_server.base_url, next(iter(marksign_mock_server.app.config.access_tokens)))
-    assert len(marksign_mock_server.store) == 1
+    assert len(marksign_mock_server.control.sessions()) == 1
     assert marksign_mock_server.reset() == 1
-    assert len(marksign_mock_server.store) == 0
+    assert marksign_mock_server.control.sessions() == []
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,12 @@
 """Fixtures of the test-double tests: the generated client on the simulator, both locales,
 in process (the plugin's `marksign_mock_client` and `marksign_mock_control`) and over a
-real socket (`marksign_mock_server` and its `.control`)."""
+real socket (`marksign_mock_server` and its `.control`), each on both stores: in memory and
+in a real Redis (`tests.stores`, which each test module names in `pytest_plugins`)."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Literal
@@ -25,9 +27,10 @@ from marksign_client.models import (
     InitializeHashSigningOk,
     InitializeHashSigningRequest,
 )
-from marksign_mock import MockConfig
+from marksign_mock import BackgroundServer, MockApp, MockConfig
 
 from tests.spec_facts import DOCS_ACCESS_TOKEN
+from tests.stores import STORES, app_with_store
 
 SIGNS = "30303039914"  # a demo identity that confirms
 # Long enough that a test which does not release the person would wait visibly.
@@ -49,6 +52,28 @@ LOCALES = [pytest.param(EN, id="en"), pytest.param(LT, id="lt")]
 @pytest.fixture
 def marksign_mock_config() -> MockConfig:
     return MockConfig(answer_delay=ANSWER_DELAY, session_timeout=60.0)
+
+
+@pytest.fixture(params=STORES)
+def store_kind(request: pytest.FixtureRequest) -> str:
+    """Where the simulator keeps sessions, scripts and the journal: every test runs on both."""
+    kind: str = request.param
+    return kind
+
+
+@pytest.fixture
+def marksign_mock_app(
+    marksign_mock_config: MockConfig, store_kind: str, request: pytest.FixtureRequest
+) -> MockApp:
+    return app_with_store(marksign_mock_config, store_kind, request)
+
+
+@pytest.fixture
+def marksign_mock_server(
+    marksign_mock_config: MockConfig, store_kind: str, request: pytest.FixtureRequest
+) -> Iterator[BackgroundServer]:
+    with BackgroundServer(app_with_store(marksign_mock_config, store_kind, request)) as server:
+        yield server
 
 
 @pytest.fixture

@@ -15,6 +15,8 @@ from tests.spec_facts import SPEC
 
 from .conftest import EN, LOCALES, LT, Locale, request, start, status_body
 
+pytest_plugins = ["tests.store_fixtures"]
+
 # (role, error_code) for every code the spec documents for the operations of that role:
 # both locales of a role document the same codes (the spec tests hold them to that).
 CODES = sorted(

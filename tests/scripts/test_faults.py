@@ -16,6 +16,8 @@ from marksign_mock import BackgroundServer, MockController
 
 from .conftest import EN, LT, request, start, status_body
 
+pytest_plugins = ["tests.store_fixtures"]
+
 # fault -> what the generated client gets: an exception class, or the HTTP status that
 # UnexpectedResponse carries.
 RAISES: dict[str, type[Exception]] = {

@@ -15,6 +15,8 @@ from marksign_mock.launcher import InProcessTransport
 
 from .conftest import EN, LT, SIGNS, request, status_body
 
+pytest_plugins = ["tests.store_fixtures"]
+
 SECRET = "journal-secret-access-token-0123"
 
 

@@ -17,6 +17,8 @@ from marksign_mock import BackgroundServer, MockController, SimulatorProcess
 
 from .conftest import EN, SIGNS, request, status_body
 
+pytest_plugins = ["tests.store_fixtures"]
+
 SCENARIO_FILE = """\
 # The next session of the demo identity that signs is refused; initialize fails once with
 # a technical error; the first status call gets a proxy's 502.

@@ -14,6 +14,8 @@ from marksign_mock import MockControlError, MockController
 
 from .conftest import ANSWER_DELAY, EN, LOCALES, SIGNS, Locale, request, start, status_body
 
+pytest_plugins = ["tests.store_fixtures"]
+
 REFUSES = "30403039917"
 NO_ACCOUNT = "38001010000"  # well-formed, not a demo identity
 
