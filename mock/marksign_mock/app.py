@@ -17,7 +17,6 @@ from typing import Final
 
 from marksign_spec import Operation, Spec, load_spec
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -29,7 +28,7 @@ from .journal import JournalEntry, JournalStore, Scrubber
 from .models import SessionStore
 from .rendering import exception_handlers, is_control_path, printable
 from .responses import SigningResponses
-from .routing import FAULT_SCOPE_KEY, OPERATION_SCOPE_KEY, operation_routes
+from .routing import FAULT_SCOPE_KEY, OPERATION_SCOPE_KEY, OperationDispatch, operation_routes
 from .scripts import ScriptStore
 from .stores import Store, as_store, open_store
 
@@ -172,26 +171,20 @@ class MockApp:
         self.responses = SigningResponses(store, config.access_tokens, max_body)
         self.control = ControlPlane(store, spec, read_json=self.responses.read_json)
         self._sweeper: asyncio.Task[None] | None = None
-        routes: list[BaseRoute] = [
-            *operation_routes(spec, self.responses),
-            *self.control.routes(),
-        ]
-        secrets = self.responses.access_tokens
+        operations = list(operation_routes(spec, self.responses))
+        routes: list[BaseRoute] = [*operations, *self.control.routes()]
         self.starlette = Starlette(
             routes=routes,
-            middleware=[
-                Middleware(RequestLog),
-                # A journal of size 0 keeps nothing: its recorder is left out altogether.
-                *(
-                    [Middleware(JournalRecorder, journal=store.journal, secrets=secrets)]
-                    if config.journal_size
-                    else []
-                ),
-            ],
             exception_handlers=dict(exception_handlers(max_body)),
             lifespan=self._lifespan,
         )
         self.starlette.router.redirect_slashes = False
+        # Outermost first: the log line, the journal, then the operations straight to their
+        # endpoints (`routing.OperationDispatch`) and everything else to Starlette.
+        app: ASGIApp = OperationDispatch(operations, self.starlette)
+        if config.journal_size:  # a journal of size 0 keeps nothing: no recorder at all
+            app = JournalRecorder(app, store.journal, self.responses.access_tokens)
+        self._app = RequestLog(app)
 
     @property
     def scripts(self) -> ScriptStore:
@@ -206,7 +199,7 @@ class MockApp:
         return self.starlette.routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.starlette(scope, receive, send)
+        await self._app(scope, receive, send)
 
     # -- lifespan ------------------------------------------------------------------------
 

@@ -19,14 +19,14 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import Any, Final
 
 from marksign_spec import Spec
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .exceptions import ApiError, ScriptedError
 from .faults import fault_response
@@ -72,7 +72,8 @@ class OperationRoute(ExactRoute):
     Before the handler, the scripts of a test may step in: a fault armed for this
     request (`scripts.Fault`) replaces or delays the answer, an error script
     (`scripts.ErrorScript`) answers its error code. The operation and the fault go into
-    the request's scope for the journal.
+    the request's scope for the journal. The endpoint answers every failure itself, in
+    the error shape of the operation's locale: no exception leaves it.
     """
 
     def __init__(self, checked: CheckedOperation, responses: SigningResponses) -> None:
@@ -89,8 +90,7 @@ class OperationRoute(ExactRoute):
             responses.check_access_token(data)
             return JSONBytesResponse(await handler(data, path_params))
 
-        async def endpoint(request: Request) -> Response:
-            request.scope[OPERATION_SCOPE_KEY] = op
+        async def scripted(request: Request) -> Response:
             if not scripts.armed:  # the common case: nothing to look up
                 return await answer(request)
             fault = await scripts.take_fault(op, request.path_params.get("token"))
@@ -113,8 +113,70 @@ class OperationRoute(ExactRoute):
                 full = error_response(failure, op.locale)
             return fault_response("truncated", full)
 
+        async def endpoint(request: Request) -> Response | None:
+            request.scope[OPERATION_SCOPE_KEY] = op
+            try:
+                return await scripted(request)
+            except ApiError as failure:
+                return error_response(failure, op.locale)
+            except ClientDisconnect:
+                return None  # gone before its body came: nobody to answer
+            except Exception:  # a bug, never bad input: the error shape all the same
+                logger.exception("unexpected error on %s %s", op.method, op.path)
+                return error_response(ApiError(50000), op.locale)
+
         self.operation = op
         super().__init__(op.path, AsgiEndpoint(endpoint), methods=[op.method], name=op.operation_id)
+        # The text before the first parameter: most paths are told apart by it alone.
+        self.prefix = op.path.partition("{")[0]
+        self.templated = "{" in op.path
+
+    def match_path(self, path: str) -> dict[str, str] | None:
+        """The path parameters if `path` is this operation's, else None (`path_regex`)."""
+        if not self.templated:
+            return {} if path == self.path else None
+        if not path.startswith(self.prefix):
+            return None
+        match = self.path_regex.match(path)
+        return None if match is None else match.groupdict()
+
+
+class OperationDispatch:
+    """ASGI: a request for an operation of the spec (its exact path and method) goes
+    straight to the operation's endpoint; every other request to `fallback`, the Starlette
+    application (the control plane, and the 404 and 405 answers of the same routes).
+
+    Measured (BENCHMARKS.md): Starlette's router tries each route's regex in turn and its
+    exception middleware wraps every call; the operations, which a load test calls
+    thousands of times a second, skip both. The routes are Starlette's all the same.
+    """
+
+    def __init__(self, routes: Iterable[OperationRoute], fallback: ASGIApp) -> None:
+        self.fallback = fallback
+        self._fixed: dict[tuple[str, str], OperationRoute] = {}
+        self._templated: list[OperationRoute] = []
+        for route in routes:
+            if route.templated:
+                self._templated.append(route)
+            else:
+                self._fixed[(route.operation.method, route.path)] = route
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            method, path = scope["method"], scope["path"]
+            route = self._fixed.get((method, path))
+            if route is not None:
+                scope["path_params"] = {}
+                await route.app(scope, receive, send)
+                return
+            for route in self._templated:
+                if route.operation.method == method:
+                    params = route.match_path(path)
+                    if params is not None:
+                        scope["path_params"] = params
+                        await route.app(scope, receive, send)
+                        return
+        await self.fallback(scope, receive, send)
 
 
 class AsgiEndpoint:
@@ -123,12 +185,13 @@ class AsgiEndpoint:
     `request_response`, one more exception-handling layer per request; measured in
     BENCHMARKS.md, this is the one speed measure the routing keeps."""
 
-    def __init__(self, respond: Callable[[Request], Awaitable[Response]]) -> None:
+    def __init__(self, respond: Callable[[Request], Awaitable[Response | None]]) -> None:
         self.respond = respond
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = await self.respond(Request(scope, receive))
-        await response(scope, receive, send)
+        if response is not None:
+            await response(scope, receive, send)
 
 
 def operation_routes(spec: Spec, responses: SigningResponses) -> Iterator[OperationRoute]:
