@@ -61,6 +61,8 @@ class Session:
     _event: asyncio.Event | None = field(default=None, repr=False)
     _event_loop: asyncio.AbstractEventLoop | None = field(default=None, repr=False)
     _timer: asyncio.TimerHandle | None = field(default=None, repr=False)
+    # The signature being computed, which concurrent long polls share: signed once.
+    _signing: asyncio.Future[str] | None = field(default=None, repr=False)
 
     @property
     def finished_at(self) -> float:
@@ -349,15 +351,19 @@ class SessionStore:
         code = None if outcome is None else outcome.error_code
         if code is not None:
             raise ApiError(code)
-        if session.signature is None:
-            signature = crypto.cached_signature(session.hash_algorithm, session.hash_bytes)
-            if signature is None:
+        if session.signature is not None:
+            return session.signature
+        signature = crypto.cached_signature(session.hash_algorithm, session.hash_bytes)
+        if signature is None:
+            if session._signing is None:
                 # RSA signing releases the GIL: the event loop keeps serving meanwhile.
-                signature = await asyncio.get_running_loop().run_in_executor(
+                session._signing = asyncio.get_running_loop().run_in_executor(
                     None, crypto.sign_hash, session.hash_algorithm, session.hash_bytes
                 )
-            session.signature = signature
-        return session.signature
+            signature = await asyncio.shield(session._signing)
+        session.signature = signature
+        session._signing = None
+        return signature
 
     def sweep(self) -> int:
         """Forget sessions past retention (or beyond `max_retained`); wake due long polls.

@@ -77,11 +77,15 @@ from .scripts import Armed, ErrorScript, Fault, FaultKind, Scenario
 logger = logging.getLogger("marksign_mock")
 
 PREFIX: Final = "marksign-mock:"
-SIGNING_LOCK_SECONDS: Final = 10.0  # a signer that died holds the lock this long
+SIGNING_LOCK_SECONDS: Final = 60.0  # a signer that died holds the lock this long
+SIGNING_RECHECK_SECONDS: Final = 5.0  # others look again this often while one signs
 DEGRADED_POLL_SECONDS: Final = 0.5  # waiters read again this often while unsubscribed
 SAFETY_TTL_SECONDS: Final = 60  # past removal: what a crashed process left behind expires
 MAX_CONNECTIONS: Final = 64  # per process; more callers queue for one
 COMMAND_TIMEOUT_SECONDS: Final = 5.0  # a Redis that stops answering is an error after this
+# A caller waits this long for a free connection: a burst (thousands of long polls
+# released at once) queues; a Redis that is down fails at once, on connecting.
+POOL_WAIT_SECONDS: Final = 60.0
 BROADCAST_TIMEOUT_SECONDS: Final = 5.0  # how long a broadcast waits for every process
 SUBSCRIBE_WAIT_SECONDS: Final = 2.0  # at startup, for the subscription (then it goes on)
 RESUBSCRIBE_DELAYS: Final = (0.05, 0.1, 0.2, 0.5, 1.0)  # then every second
@@ -397,7 +401,7 @@ class RedisStore:
         pool = aioredis.BlockingConnectionPool.from_url(
             url,
             max_connections=MAX_CONNECTIONS,
-            timeout=COMMAND_TIMEOUT_SECONDS,  # waiting for a free connection
+            timeout=POOL_WAIT_SECONDS,
             decode_responses=True,
             socket_connect_timeout=2.0,
             socket_timeout=COMMAND_TIMEOUT_SECONDS,
@@ -706,7 +710,7 @@ class RedisStore:
                     )
                 if not locked:  # another process signs; it says so on the channel when done
                     with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(SIGNING_LOCK_SECONDS):
+                        async with asyncio.timeout(SIGNING_RECHECK_SECONDS):
                             await waiting.event.wait()
                     continue
             try:

@@ -6,6 +6,7 @@ Every test of a store runs against both: in memory and in a real Redis (`store_f
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 
 import pytest
@@ -13,9 +14,11 @@ from marksign_mock import crypto
 from marksign_mock.exceptions import ApiError
 from marksign_mock.models import ManualClock
 from marksign_mock.person import DEMO_IDENTITIES, Outcome, SimulatedPerson
+from marksign_mock.redis_store import RedisStore
 from marksign_mock.stores import Store
 
-from tests.stores import StoreFactory
+from tests.stores import StoreFactory, unique_prefix
+from tools.redis_server import RedisServer
 
 HASH = "4e7a9ec2d9a7e4d3ed3c0d10b1a15bd4c56b81f7df6f8bc8e3a0dd7b4e5a7bbf"
 SIGNS = "30303039914"
@@ -322,3 +325,60 @@ async def test_a_wait_ends_on_its_timer_without_sweeps(store_factory: StoreFacto
     store = store_factory(person=SimulatedPerson(answer_delay=0.05), session_timeout=5.0)
     token = await start(store)
     assert await store.status(token) == crypto.sign_hash("SHA256", bytes.fromhex(HASH))
+
+
+async def test_concurrent_long_polls_of_one_session_sign_it_once(
+    store_factory: StoreFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    signed: list[bytes] = []
+    sign = crypto.sign_hash
+
+    def counted(algorithm: str, hash_bytes: bytes) -> str:
+        signed.append(hash_bytes)
+        return sign(algorithm, hash_bytes)
+
+    monkeypatch.setattr(crypto, "sign_hash", counted)
+    store = store_factory(person=SimulatedPerson(answer_delay=0.0), session_timeout=5.0)
+    fresh = os.urandom(32).hex()  # no cached signature of an earlier test
+    token = await start(store, hash_hex=fresh)
+    signatures = await asyncio.gather(*(store.status(token) for _ in range(20)))
+    assert set(signatures) == {sign("SHA256", bytes.fromhex(fresh))}
+    assert signed == [bytes.fromhex(fresh)]
+
+
+async def test_two_redis_stores_on_one_prefix_share_sessions_and_sign_once(
+    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What two processes of one store see, in one event loop: the same sessions, one
+    # signature between them, a long poll in one released by a script through the other.
+    signed: list[bytes] = []
+    sign = crypto.sign_hash
+
+    def counted(algorithm: str, hash_bytes: bytes) -> str:
+        signed.append(hash_bytes)
+        return sign(algorithm, hash_bytes)
+
+    monkeypatch.setattr(crypto, "sign_hash", counted)
+    prefix = unique_prefix()
+    person = SimulatedPerson(answer_delay=60.0)
+    one, two = (RedisStore(redis_server.url, prefix=prefix, person=person) for _ in range(2))
+    for store in (one, two):
+        await store.open()
+    try:
+        fresh = os.urandom(32).hex()
+        token = await start(one, hash_hex=fresh)
+        assert (await two.get(token)).token == token
+        polls = [asyncio.create_task(s.status(token)) for s in (one, two) for _ in range(5)]
+        await one.until_parked(token, 5)
+        await two.until_parked(token, 5)
+        assert (await one.get(token)).waiting == 10
+        await two.script(token, now_=True)
+        signatures = await asyncio.gather(*polls)
+        assert set(signatures) == {sign("SHA256", bytes.fromhex(fresh))}
+        assert signed == [bytes.fromhex(fresh)]
+        assert await one.reset() == 1
+        with raises_code(40402):
+            await two.get(token)
+    finally:
+        for store in (one, two):
+            await store.aclose()
