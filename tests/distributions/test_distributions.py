@@ -5,7 +5,8 @@ installs the wheels into fresh virtual environments in a temporary folder, with 
 repository's pinned versions (constraints.txt) and nothing of the repository on
 `sys.path`:
 
-- `marksign-mock` alone pulls in neither Schemathesis nor Hypothesis;
+- `marksign-mock` alone pulls in neither Schemathesis nor Hypothesis, nor the Redis client:
+  `--store redis://` then says in one line to install `marksign-mock[redis]`, which works;
 - `marksign-client` + `marksign-mock` + pytest run a small integrator project (its own
   test file using the pytest fixtures and the typed client through a whole signing), and
   `marksign-mock --help` works;
@@ -91,7 +92,22 @@ def test_the_mock_alone_runs_an_integrators_tests_without_schemathesis(
     install(bin_dir, dist, "marksign-mock")
     packages = installed(bin_dir)
     assert "marksign-mock" in packages
-    assert not {"schemathesis", "hypothesis", "marksign-contract"} & packages
+    assert not {"schemathesis", "hypothesis", "marksign-contract", "redis"} & packages
+    refused = subprocess.run(
+        [bin_dir / "marksign-mock", "--store", "redis://127.0.0.1:9/0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode == 2
+    assert refused.stderr.splitlines()[-1] == (
+        "marksign-mock: error: --store redis:// needs the Redis client (redis is missing): "
+        "pip install 'marksign-mock[redis]'"
+    )
+    install(bin_dir, dist, "marksign-mock[redis]")
+    assert "redis" in installed(bin_dir)
+    run([bin_dir / "python", "-c", "import marksign_mock.redis_store"], cwd=tmp_path)
     project = tmp_path / "integrator"
     project.mkdir()
     (project / "test_signing.py").write_text((INTEGRATOR / "test_signing.py").read_text())
