@@ -874,6 +874,8 @@ class RedisStore:
                         attempt = 0
                         self._subscribed.set()
                         self._wake_all()
+                        # Redis may have restarted, counting versions from 0 again.
+                        self.scripts.forget_version()
                         self._spawn(self._reload_quietly())
                     elif kind == "message" and isinstance(data, str):
                         self._on_message(data)
@@ -996,6 +998,10 @@ class RedisScripts:
                 pipe.hgetall(f"{p}remaining")
                 version, scripts, remaining = await pipe.execute()
         return int(version or 0), _armed(scripts, remaining)
+
+    def forget_version(self) -> None:
+        """Take the next copy whatever its version (Redis may have lost the count)."""
+        self._version = -1
 
     async def reload(self) -> None:
         """Copy the armed scripts from Redis (a newer copy is never replaced by an older)."""

@@ -128,6 +128,9 @@ def test_a_redis_restart_answers_in_the_error_shape_then_recovers(
     pair: tuple[SimulatorProcess, SimulatorProcess], redis: RedisServer, tmp_path: Path
 ) -> None:
     a, b = pair
+    with MockController.at(a.base_url) as control_a:  # scripts counted before the restart
+        for _ in range(3):
+            control_a.fault("html_502", operation="initialize", locale="lt")
     token = start(a.base_url)
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         waiting = pool.submit(poll, b.base_url, token)
@@ -149,7 +152,11 @@ def test_a_redis_restart_answers_in_the_error_shape_then_recovers(
     token = start(b.base_url)
     with MockController.at(a.base_url) as control_a:
         control_a.answer_now(token)
-    assert poll(a.base_url, token).status_code == 200
+        assert poll(a.base_url, token).status_code == 200
+        # The new Redis counts scripts from scratch: armed through A, B still sees them.
+        control_a.fail("status", 50003)
+    refused = poll(b.base_url, token)
+    assert (refused.status_code, refused.json()["error_code"]) == (500, 50003)
     for log in ("a.log", "b.log"):
         text = (tmp_path / log).read_text()
         assert "Redis store redis://127.0.0.1:" in text
