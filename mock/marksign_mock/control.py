@@ -26,7 +26,7 @@ from .models import Session
 from .person import Outcome
 from .rendering import CONTROL_PREFIX, JSONBytesResponse
 from .routing import ExactRoute
-from .scripts import ErrorScript, Fault, Scenario, ScriptStore
+from .scripts import ErrorScript, Fault, Scenario, Script, ScriptStore
 from .stores import Store
 from .validation import CheckedOperation, Validator, checked_operations
 
@@ -117,41 +117,32 @@ class ScriptBook:
         elif section == "faults" and data.get("operation") is not None:
             self._operations_named(data["operation"])
 
-    async def scenario(self, scripts: ScriptStore, data: Mapping[str, Any]) -> Scenario:
-        self.check("scenarios", data)
-        return await scripts.add_scenario(
-            data["personal_code"],
-            outcome=_outcome(data.get("outcome")),
-            answer_after=data.get("answer_after"),
-            times=data.get("times", 1),
-        )
+    def script(self, section: ScriptSection, data: Mapping[str, Any]) -> Script:
+        """The script a request asks for (checked; its id is given when it is armed)."""
+        if section == "scenarios":
+            return self.scenario(data)
+        return self.error(data) if section == "errors" else self.fault(data)
 
-    async def error(self, scripts: ScriptStore, data: Mapping[str, Any]) -> ErrorScript:
+    def scenario(self, data: Mapping[str, Any]) -> Scenario:
+        outcome = _outcome(data.get("outcome"))
+        times = data.get("times", 1)
+        return Scenario(0, data["personal_code"], outcome, data.get("answer_after"), times)
+
+    def error(self, data: Mapping[str, Any]) -> ErrorScript:
         self.check("errors", data)
-        return await scripts.add_error(
-            data["operation"],
-            data["error_code"],
-            locale=data.get("locale"),
-            message=data.get("message"),
-            times=data.get("times", 1),
-        )
+        operation, code, times = data["operation"], data["error_code"], data.get("times", 1)
+        return ErrorScript(0, operation, code, data.get("locale"), data.get("message"), times)
 
-    async def fault(self, scripts: ScriptStore, data: Mapping[str, Any]) -> Fault:
+    def fault(self, data: Mapping[str, Any]) -> Fault:
         self.check("faults", data)
-        return await scripts.add_fault(
-            data["fault"],
-            operation=data.get("operation"),
-            locale=data.get("locale"),
-            token=data.get("token"),
-            seconds=float(data.get("seconds", 0.0)),
-            times=data.get("times", 1),
-        )
+        seconds = float(data.get("seconds", 0.0))
+        where = (data.get("operation"), data.get("locale"), data.get("token"))
+        return Fault(0, data["fault"], *where, seconds, data.get("times", 1))
 
     async def arm(self, scripts: ScriptStore, file: ScriptFile) -> int:
         """Arm the scripts of a file read by `read_script_file`; returns how many."""
-        arming = {"scenarios": self.scenario, "errors": self.error, "faults": self.fault}
         for section, item in file.items:
-            await arming[section](scripts, item)
+            await scripts.arm(self.script(section, item))
         return len(file.items)
 
 
@@ -353,15 +344,18 @@ class ControlPlane:
 
     async def add_scenario(self, request: Request) -> Response:
         data = await self._body(request, "addScenario", required=True)
-        return _ok(201, scenario=scenario_json(await self.book.scenario(self.store.scripts, data)))
+        scenario = await self.store.scripts.arm(self.book.scenario(data))
+        return _ok(201, scenario=scenario_json(scenario))
 
     async def add_error(self, request: Request) -> Response:
         data = await self._body(request, "addErrorScript", required=True)
-        return _ok(201, error=error_script_json(await self.book.error(self.store.scripts, data)))
+        error = await self.store.scripts.arm(self.book.error(data))
+        return _ok(201, error=error_script_json(error))
 
     async def add_fault(self, request: Request) -> Response:
         data = await self._body(request, "addFault", required=True)
-        return _ok(201, fault=fault_json(await self.book.fault(self.store.scripts, data)))
+        fault = await self.store.scripts.arm(self.book.fault(data))
+        return _ok(201, fault=fault_json(fault))
 
     async def list_scripts(self, _: Request) -> Response:
         armed = await self.store.scripts.listing()

@@ -82,71 +82,64 @@ class Session:
 
 
 @dataclass(frozen=True, slots=True)
-class NewSession:
-    """What an initialize call asks for, checked, before the store gives it a token."""
+class SessionRequest:
+    """What an initialize call asks for: its body, valid against the spec."""
 
-    personal_code: str
-    country: str
     hash_algorithm: str
+    hash_hex: str
+    country: str
+    personal_code: str
+    message: str | None = None  # shown on the phone
+
+
+@dataclass(frozen=True, slots=True)
+class NewSession:
+    """A session request, checked, before the store gives it a token and a start."""
+
+    request: SessionRequest
     hash_bytes: bytes
     answer: Outcome
     delay: float | None  # seconds until the person answers; None: never
-    message: str | None
 
     @classmethod
     def check(
-        cls,
-        person: SimulatedPerson,
-        *,
-        hash_algorithm: str,
-        hash_hex: str,
-        country: str,
-        personal_code: str,
-        message: str | None = None,
-        scenario: Scenario | None = None,
+        cls, person: SimulatedPerson, request: SessionRequest, scenario: Scenario | None = None
     ) -> NewSession:
         """40001 for a hash that does not fit its algorithm, 40401 if the person has no
         account. A `scenario` (taken from the scripts for this personal code) sets the end
         result and/or when the person answers; the person then has an account whatever the
         code."""
         try:
-            hash_bytes = bytes.fromhex(hash_hex)
+            hash_bytes = bytes.fromhex(request.hash_hex)
         except ValueError:
             raise ApiError.invalid_parameter("hash", "invalid") from None
-        if len(hash_bytes) != crypto.DIGEST_SIZES.get(hash_algorithm):
+        if len(hash_bytes) != crypto.DIGEST_SIZES.get(request.hash_algorithm):
             raise ApiError.invalid_parameter("hash", "invalid")
-        answer = person.answer(personal_code)
+        answer = person.answer(request.personal_code)
         if scenario is not None:
             answer = person.scripted(answer, scenario.outcome, scenario.answer_after)
         if answer is None:
             raise ApiError(40401)
-        return cls(
-            personal_code,
-            country,
-            hash_algorithm,
-            hash_bytes,
-            answer.outcome,
-            answer.delay,
-            message,
-        )
+        return cls(request, hash_bytes, answer.outcome, answer.delay)
 
     def start(self, token: str, now: float, session_timeout: float) -> Session:
         """The session, started at `now`."""
         answer_at = None
         if self.delay is not None and self.delay < session_timeout:
             answer_at = now + self.delay
+        request = self.request
         return Session(
             token=token,
-            personal_code=self.personal_code,
-            country=self.country,
-            hash_algorithm=self.hash_algorithm,
+            personal_code=request.personal_code,
+            country=request.country,
+            hash_algorithm=request.hash_algorithm,
             hash_bytes=self.hash_bytes,
             control_code=crypto.control_code(self.hash_bytes),
             answer=self.answer,
             started_at=now,
             answer_at=answer_at,
             expires_at=now + session_timeout,
-            message=self.message,
+            message=request.message,
         )
 
 
@@ -269,27 +262,10 @@ class SessionStore:
         now = self.clock()
         return [s for s in self._sessions.values() if now < s.finished_at + self.retention]
 
-    def create(
-        self,
-        *,
-        hash_algorithm: str,
-        hash_hex: str,
-        country: str,
-        personal_code: str,
-        message: str | None = None,
-        scenario: Scenario | None = None,
-    ) -> Session:
+    def create(self, request: SessionRequest, scenario: Scenario | None = None) -> Session:
         """Start a session: 40001 for a bad hash, 40401 if the person has no account, 42900
         over the cap. A `scenario` (see `NewSession.check`) sets how it ends."""
-        new = NewSession.check(
-            self.person,
-            hash_algorithm=hash_algorithm,
-            hash_hex=hash_hex,
-            country=country,
-            personal_code=personal_code,
-            message=message,
-            scenario=scenario,
-        )
+        new = NewSession.check(self.person, request, scenario)
         now = self.clock()
         self._forget_due(now)
         if self.live_count() >= self.max_sessions:

@@ -60,7 +60,7 @@ from typing import Any, Final
 
 import orjson
 import redis.asyncio as aioredis
-from marksign_spec import Locale, Operation
+from marksign_spec import Operation
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import RedisError, WatchError
@@ -69,10 +69,10 @@ from . import crypto
 from .config import MockConfig, redacted_url
 from .exceptions import ApiError
 from .journal import JournalEntry, JournalQuery
-from .models import Clock, NewSession, Session, rescript
+from .models import Clock, NewSession, Session, SessionRequest, rescript
 from .person import Outcome, SimulatedPerson
 from .polls import ParkedPolls
-from .scripts import Armed, ErrorScript, Fault, FaultKind, Scenario
+from .scripts import AnyScript, Armed, ErrorScript, Fault, Scenario, Script
 
 logger = logging.getLogger("marksign_mock")
 
@@ -315,7 +315,6 @@ def _session(stored: Mapping[str, str]) -> Session:
 
 # -- scripts as JSON -----------------------------------------------------------------------
 
-Script = Scenario | ErrorScript | Fault
 _KINDS: Final[dict[str, type[Script]]] = {
     "scenario": Scenario,
     "error": ErrorScript,
@@ -343,13 +342,7 @@ def _script(text: str, remaining: int) -> Script:
 def _armed(scripts: Mapping[str, str], remaining: Mapping[str, str]) -> Armed:
     armed = Armed()
     for script_id in sorted(scripts, key=int):
-        script = _script(scripts[script_id], int(remaining.get(script_id, 0)))
-        if isinstance(script, Scenario):
-            armed.scenarios.append(script)
-        elif isinstance(script, ErrorScript):
-            armed.errors.append(script)
-        else:
-            armed.faults.append(script)
+        armed.add(_script(scripts[script_id], int(remaining.get(script_id, 0))))
     return armed
 
 
@@ -540,26 +533,9 @@ class RedisStore:
 
     # -- commands ------------------------------------------------------------------------
 
-    async def create(
-        self,
-        *,
-        hash_algorithm: str,
-        hash_hex: str,
-        country: str,
-        personal_code: str,
-        message: str | None = None,
-        scenario: Scenario | None = None,
-    ) -> Session:
+    async def create(self, request: SessionRequest, scenario: Scenario | None = None) -> Session:
         while True:
-            new = NewSession.check(
-                self.person,
-                hash_algorithm=hash_algorithm,
-                hash_hex=hash_hex,
-                country=country,
-                personal_code=personal_code,
-                message=message,
-                scenario=scenario,
-            )
+            new = NewSession.check(self.person, request, scenario)
             now = self.clock()
             session = new.start(await self._new_token(), now, self.session_timeout)
             remove_at = session.finished_at + self.retention
@@ -580,7 +556,7 @@ class RedisStore:
                 raise ApiError(42900)
             if created == -2:  # another process took its last use: the next one, if any
                 self.scripts.drop(scenario)
-                scenario = self.scripts.peek_scenario(personal_code)
+                scenario = self.scripts.peek_scenario(request.personal_code)
             # 0: the token was taken meanwhile; a new one
 
     async def _new_token(self) -> str:
@@ -938,55 +914,14 @@ class RedisScripts:
             self.drop(script)
         return bool(taken)
 
-    async def _arm(self, script: Script) -> None:
+    async def arm(self, script: AnyScript) -> AnyScript:
         store = self._store
         with store._reaching():
-            await self._add(args=[store.prefix, script.id, script.remaining, _script_json(script)])
+            script_id = int(await store.redis.incr(f"{store.prefix}script-ids"))
+            armed = dataclasses.replace(script, id=script_id)
+            await self._add(args=[store.prefix, script_id, armed.remaining, _script_json(armed)])
         await store.broadcast("scripts")
-
-    async def _next_id(self) -> int:
-        with self._store._reaching():
-            return int(await self._store.redis.incr(f"{self._store.prefix}script-ids"))
-
-    async def add_scenario(
-        self,
-        personal_code: str,
-        *,
-        outcome: Outcome | None = None,
-        answer_after: float | None = None,
-        times: int = 1,
-    ) -> Scenario:
-        scenario = Scenario(await self._next_id(), personal_code, outcome, answer_after, times)
-        await self._arm(scenario)
-        return scenario
-
-    async def add_error(
-        self,
-        operation: str,
-        error_code: int,
-        *,
-        locale: Locale | None = None,
-        message: str | None = None,
-        times: int = 1,
-    ) -> ErrorScript:
-        script_id = await self._next_id()
-        script = ErrorScript(script_id, operation, error_code, locale, message, times)
-        await self._arm(script)
-        return script
-
-    async def add_fault(
-        self,
-        kind: FaultKind,
-        *,
-        operation: str | None = None,
-        locale: Locale | None = None,
-        token: str | None = None,
-        seconds: float = 0.0,
-        times: int = 1,
-    ) -> Fault:
-        fault = Fault(await self._next_id(), kind, operation, locale, token, seconds, times)
-        await self._arm(fault)
-        return fault
+        return armed
 
     async def _read(self) -> tuple[int, Armed]:
         store = self._store

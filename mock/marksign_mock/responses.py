@@ -18,6 +18,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.types import Message, Receive
 
 from .exceptions import ApiError
+from .models import SessionRequest
 from .rendering import JSON
 from .stores import Store
 
@@ -50,15 +51,12 @@ class SigningResponses:
 
     async def initialize(self, data: dict[str, Any], _: Mapping[str, str]) -> bytes:
         code = data["code"]
-        scripts = self.store.scripts
-        session = await self.store.create(
-            hash_algorithm=data["hash_algorithm"],
-            hash_hex=data["hash"],
-            country=data["country"],
-            personal_code=code,
-            message=data.get("message"),
-            scenario=scripts.peek_scenario(code) if scripts.armed else None,
+        request = SessionRequest(
+            data["hash_algorithm"], data["hash"], data["country"], code, data.get("message")
         )
+        scripts = self.store.scripts
+        scenario = scripts.peek_scenario(code) if scripts.armed else None
+        session = await self.store.create(request, scenario)
         return orjson.dumps(
             {"status": "ok", "token": session.token, "control_code": session.control_code}
         )

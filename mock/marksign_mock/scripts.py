@@ -7,6 +7,7 @@ in this process's memory, or Redis (`redis_store`) for processes that share a st
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -81,6 +82,11 @@ def _operation_matches(wanted: str, op: Operation) -> bool:
     return wanted in (op.operation_id, op.role)
 
 
+Script = Scenario | ErrorScript | Fault
+# One kind of script, whichever: what `arm` takes, it gives back.
+AnyScript = TypeVar("AnyScript", bound=Script)
+
+
 class ScriptStore(Protocol):
     """Where the scripts of a simulator are kept: in its memory (`Scripts`), or in Redis,
     shared by every process of the store (`redis_store.RedisScripts`).
@@ -106,35 +112,9 @@ class ScriptStore(Protocol):
         """The first fault matching `op` (and the status call's `token`), one use taken."""
         ...
 
-    async def add_scenario(
-        self,
-        personal_code: str,
-        *,
-        outcome: Outcome | None = None,
-        answer_after: float | None = None,
-        times: int = 1,
-    ) -> Scenario: ...
-
-    async def add_error(
-        self,
-        operation: str,
-        error_code: int,
-        *,
-        locale: Locale | None = None,
-        message: str | None = None,
-        times: int = 1,
-    ) -> ErrorScript: ...
-
-    async def add_fault(
-        self,
-        kind: FaultKind,
-        *,
-        operation: str | None = None,
-        locale: Locale | None = None,
-        token: str | None = None,
-        seconds: float = 0.0,
-        times: int = 1,
-    ) -> Fault: ...
+    async def arm(self, script: AnyScript) -> AnyScript:
+        """Arm `script` (its `id` is ignored): the same script with the id it got."""
+        ...
 
     async def listing(self) -> Armed:
         """Every armed script with its remaining uses, in the order they were armed."""
@@ -160,6 +140,14 @@ class Armed:
     def __len__(self) -> int:
         return len(self.scenarios) + len(self.errors) + len(self.faults)
 
+    def add(self, script: Script) -> None:
+        if isinstance(script, Scenario):
+            self.scenarios.append(script)
+        elif isinstance(script, ErrorScript):
+            self.errors.append(script)
+        else:
+            self.faults.append(script)
+
     def scenario_for(self, personal_code: str) -> Scenario | None:
         return next((s for s in self.scenarios if s.personal_code == personal_code), None)
 
@@ -184,47 +172,10 @@ class Scripts:
     def armed(self) -> bool:
         return bool(self.held.scenarios or self.held.errors or self.held.faults)
 
-    def next_id(self) -> int:
-        return next(self._ids)
-
-    async def add_scenario(
-        self,
-        personal_code: str,
-        *,
-        outcome: Outcome | None = None,
-        answer_after: float | None = None,
-        times: int = 1,
-    ) -> Scenario:
-        scenario = Scenario(self.next_id(), personal_code, outcome, answer_after, times)
-        self.held.scenarios.append(scenario)
-        return scenario
-
-    async def add_error(
-        self,
-        operation: str,
-        error_code: int,
-        *,
-        locale: Locale | None = None,
-        message: str | None = None,
-        times: int = 1,
-    ) -> ErrorScript:
-        script = ErrorScript(self.next_id(), operation, error_code, locale, message, times)
-        self.held.errors.append(script)
-        return script
-
-    async def add_fault(
-        self,
-        kind: FaultKind,
-        *,
-        operation: str | None = None,
-        locale: Locale | None = None,
-        token: str | None = None,
-        seconds: float = 0.0,
-        times: int = 1,
-    ) -> Fault:
-        fault = Fault(self.next_id(), kind, operation, locale, token, seconds, times)
-        self.held.faults.append(fault)
-        return fault
+    async def arm(self, script: AnyScript) -> AnyScript:
+        armed = dataclasses.replace(script, id=next(self._ids))
+        self.held.add(armed)
+        return armed
 
     # -- taking: each use counts, the last one disarms -----------------------------------
 

@@ -19,7 +19,7 @@ from typing import Protocol
 
 from .config import MockConfig
 from .journal import Journal, JournalStore
-from .models import Clock, Session, SessionStore
+from .models import Clock, Session, SessionRequest, SessionStore
 from .person import Outcome
 from .scripts import Scenario, Scripts, ScriptStore
 
@@ -48,16 +48,7 @@ class Store(Protocol):
     async def aclose(self) -> None:
         """Release what `open` took (the app's shutdown); kept state stays where it is."""
 
-    async def create(
-        self,
-        *,
-        hash_algorithm: str,
-        hash_hex: str,
-        country: str,
-        personal_code: str,
-        message: str | None = None,
-        scenario: Scenario | None = None,
-    ) -> Session:
+    async def create(self, request: SessionRequest, scenario: Scenario | None = None) -> Session:
         """Start a session: 40001 for a hash that does not fit its algorithm, 40401 without
         an account, 42900 over the cap. A `scenario` (from `scripts.peek_scenario`) sets how
         it ends, and one of its uses is taken once the session exists."""
@@ -124,24 +115,8 @@ class MemoryStore:
     async def aclose(self) -> None:
         pass
 
-    async def create(
-        self,
-        *,
-        hash_algorithm: str,
-        hash_hex: str,
-        country: str,
-        personal_code: str,
-        message: str | None = None,
-        scenario: Scenario | None = None,
-    ) -> Session:
-        session = self.memory.create(
-            hash_algorithm=hash_algorithm,
-            hash_hex=hash_hex,
-            country=country,
-            personal_code=personal_code,
-            message=message,
-            scenario=scenario,
-        )
+    async def create(self, request: SessionRequest, scenario: Scenario | None = None) -> Session:
+        session = self.memory.create(request, scenario)
         if scenario is not None:  # counted once it made a session
             self.scripts.use_scenario(scenario)
         return session

@@ -551,7 +551,7 @@ def test_an_unexpected_failure_still_answers_in_the_error_shape(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    def broken(**_: Any) -> None:
+    def broken(*_: Any) -> None:
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(marksign_mock_app.store, "create", broken)

@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 from marksign_mock import MockApp, MockConfig, create_app, crypto
-from marksign_mock.models import ManualClock, SessionStore
+from marksign_mock.models import ManualClock, SessionRequest, SessionStore
 
 from tests.spec_facts import DOCS_ACCESS_TOKEN
 from tests.stores import StoreFactory, config_store
@@ -135,9 +135,7 @@ async def test_thousands_of_long_polls_are_held_at_once_and_each_released_with_i
         for i in range(THOUSANDS):  # started in the store: the polls are what is tested
             hash_bytes = hashlib.sha256(b"document %d" % (i // 4 % 25)).digest()
             code = codes[i % 4]
-            session = await app.store.create(
-                hash_algorithm="SHA256", hash_hex=hash_bytes.hex(), country="LT", personal_code=code
-            )
+            session = await app.store.create(SessionRequest("SHA256", hash_bytes.hex(), "LT", code))
             sessions.append((session.token, hash_bytes, code))
         polls = [asyncio.create_task(poll(client, token)) for token, _, _ in sessions]
         # Every status call is in the store, waiting at once.

@@ -12,7 +12,7 @@ import re
 import pytest
 from marksign_mock import crypto
 from marksign_mock.exceptions import ApiError
-from marksign_mock.models import ManualClock
+from marksign_mock.models import ManualClock, SessionRequest
 from marksign_mock.person import DEMO_IDENTITIES, Outcome, SimulatedPerson
 from marksign_mock.redis_store import RedisStore
 from marksign_mock.stores import Store
@@ -52,9 +52,7 @@ def build(factory: StoreFactory, clock: ManualClock, **settings: object) -> Stor
 
 async def start(store: Store, code: str = SIGNS, hash_hex: str = HASH) -> str:
     algorithm = "SHA256" if len(hash_hex) == 64 else "SHA512"
-    session = await store.create(
-        hash_algorithm=algorithm, hash_hex=hash_hex, country="LT", personal_code=code
-    )
+    session = await store.create(SessionRequest(algorithm, hash_hex, "LT", code))
     return session.token
 
 
@@ -327,38 +325,36 @@ async def test_a_wait_ends_on_its_timer_without_sweeps(store_factory: StoreFacto
     assert await store.status(token) == crypto.sign_hash("SHA256", bytes.fromhex(HASH))
 
 
-async def test_concurrent_long_polls_of_one_session_sign_it_once(
-    store_factory: StoreFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    signed: list[bytes] = []
+@pytest.fixture
+def signed(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """The hashes the simulator signs (RSA) from now on, in order."""
+    hashes: list[bytes] = []
     sign = crypto.sign_hash
 
     def counted(algorithm: str, hash_bytes: bytes) -> str:
-        signed.append(hash_bytes)
+        hashes.append(hash_bytes)
         return sign(algorithm, hash_bytes)
 
     monkeypatch.setattr(crypto, "sign_hash", counted)
+    return hashes
+
+
+async def test_concurrent_long_polls_of_one_session_sign_it_once(
+    store_factory: StoreFactory, signed: list[bytes]
+) -> None:
     store = store_factory(person=SimulatedPerson(answer_delay=0.0), session_timeout=5.0)
     fresh = os.urandom(32).hex()  # no cached signature of an earlier test
     token = await start(store, hash_hex=fresh)
     signatures = await asyncio.gather(*(store.status(token) for _ in range(20)))
-    assert set(signatures) == {sign("SHA256", bytes.fromhex(fresh))}
+    assert set(signatures) == {crypto.sign_hash_uncached("SHA256", bytes.fromhex(fresh))}
     assert signed == [bytes.fromhex(fresh)]
 
 
 async def test_two_redis_stores_on_one_prefix_share_sessions_and_sign_once(
-    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+    redis_server: RedisServer, signed: list[bytes]
 ) -> None:
     # What two processes of one store see, in one event loop: the same sessions, one
     # signature between them, a long poll in one released by a script through the other.
-    signed: list[bytes] = []
-    sign = crypto.sign_hash
-
-    def counted(algorithm: str, hash_bytes: bytes) -> str:
-        signed.append(hash_bytes)
-        return sign(algorithm, hash_bytes)
-
-    monkeypatch.setattr(crypto, "sign_hash", counted)
     prefix = unique_prefix()
     person = SimulatedPerson(answer_delay=60.0)
     one, two = (RedisStore(redis_server.url, prefix=prefix, person=person) for _ in range(2))
@@ -374,7 +370,7 @@ async def test_two_redis_stores_on_one_prefix_share_sessions_and_sign_once(
         assert (await one.get(token)).waiting == 10
         await two.script(token, now_=True)
         signatures = await asyncio.gather(*polls)
-        assert set(signatures) == {sign("SHA256", bytes.fromhex(fresh))}
+        assert set(signatures) == {crypto.sign_hash_uncached("SHA256", bytes.fromhex(fresh))}
         assert signed == [bytes.fromhex(fresh)]
         assert await one.reset() == 1
         with raises_code(40402):
