@@ -632,6 +632,10 @@ class RedisStore:
         self._wake_all()
         return count
 
+    async def release_polls(self) -> None:
+        self._closed = True  # this process's polls answer 50002; the sessions live on
+        self._wake_all()
+
     # -- the long poll -------------------------------------------------------------------
 
     async def status(self, token: str) -> str:

@@ -95,6 +95,10 @@ class Store(Protocol):
         """Forget every session (long polls answer 40402); returns how many there were."""
         ...
 
+    async def release_polls(self) -> None:
+        """Answer the long polls waiting in this process now: it is about to stop. What
+        other processes share stays as it is."""
+
     async def until_parked(self, token: str | None = None, count: int = 1) -> None:
         """Return once `count` long polls (of `token`, or of any) wait in this process:
         for tests, which await this instead of sleeping."""
@@ -151,6 +155,9 @@ class MemoryStore:
 
     async def reset(self) -> int:
         return self.memory.reset()
+
+    async def release_polls(self) -> None:
+        self.memory.reset()  # the sessions go with this process: 40402
 
     async def until_parked(self, token: str | None = None, count: int = 1) -> None:
         await self.memory.parked.until(token, count)

@@ -378,3 +378,22 @@ async def test_two_redis_stores_on_one_prefix_share_sessions_and_sign_once(
     finally:
         for store in (one, two):
             await store.aclose()
+
+
+async def test_releasing_a_stopping_processs_polls_answers_them_and_keeps_shared_sessions(
+    store_factory: StoreFactory, fake_clock: ManualClock
+) -> None:
+    store = build(store_factory, fake_clock)
+    token = await start(store)
+    waiting = asyncio.create_task(store.status(token))
+    await store.until_parked(token)
+    await store.release_polls()
+    if isinstance(store, RedisStore):  # shared: the session lives on for the others
+        with raises_code(50002):
+            await waiting
+        other = RedisStore(store.url, prefix=store.prefix, clock=fake_clock)
+        assert (await other.get(token)).token == token
+        await other.aclose()
+    else:  # the sessions go with the process
+        with raises_code(40402):
+            await waiting
