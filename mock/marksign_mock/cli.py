@@ -9,8 +9,12 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .config import ENV_ACCESS_TOKENS, MockConfig, docs_access_token
+
+if TYPE_CHECKING:
+    from .app import MockApp
 
 # The option defaults are MockConfig's: one place for each setting.
 DEFAULTS = MockConfig()
@@ -155,24 +159,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except ValueError as error:
         parser.error(str(error))
+    from .launcher import LOG_FORMAT, StartupFailed, serve
+
+    try:
+        app = build_app(config, args.scenario)
+    except SpecUnusable as error:
+        parser.error(f"cannot load the spec: {error}")
+    except ValueError as error:
+        parser.error(f"--scenario: {error}")
+    logging.basicConfig(level=args.log_level.upper(), format=LOG_FORMAT)
+    try:
+        serve(app, log_level=args.log_level)
+    except StartupFailed as failure:
+        print(f"marksign-mock: {failure}", file=sys.stderr)
+        return 1
+    return 0
+
+
+class SpecUnusable(Exception):
+    """The spec cannot be read or used (the message says why)."""
+
+
+def build_app(config: MockConfig, scenario: Path | None) -> MockApp:
+    """The simulator of `config`, with the scripts of the `scenario` file armed.
+
+    Raises SpecUnusable, or ValueError for the scenario file (one line each).
+    """
     from .app import create_app  # imported late: --help and option errors stay fast
     from .control import load_script_file
-    from .launcher import serve
 
     try:
         app = create_app(config)
     except (OSError, ValueError) as error:
-        parser.error(f"cannot load the spec: {error}")
-    if args.scenario is not None:
-        try:
-            load_script_file(app.control.book, args.scenario)
-        except ValueError as error:
-            parser.error(f"--scenario: {error}")
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    serve(app, log_level=args.log_level)
-    return 0
+        raise SpecUnusable(str(error)) from error
+    if scenario is not None:
+        load_script_file(app.control.book, scenario)
+    return app
 
 
 if __name__ == "__main__":
