@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import math
 import os
@@ -46,6 +47,16 @@ def _port(text: str) -> int:
     return value
 
 
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="marksign-mock",
@@ -62,6 +73,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default=DEFAULTS.host, help="address to listen on (%(default)s)")
     parser.add_argument(
         "--port", type=_port, default=DEFAULTS.port, help="port, 0 for any free one (%(default)s)"
+    )
+    parser.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        metavar="N",
+        help="processes serving the port, each with its own app and sessions (%(default)s)",
     )
     parser.add_argument(
         "--access-token",
@@ -159,7 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except ValueError as error:
         parser.error(str(error))
-    from .launcher import LOG_FORMAT, StartupFailed, serve
+    from .launcher import LOG_FORMAT, StartupFailed, serve, serve_workers
 
     try:
         app = build_app(config, args.scenario)
@@ -169,7 +187,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--scenario: {error}")
     logging.basicConfig(level=args.log_level.upper(), format=LOG_FORMAT)
     try:
-        serve(app, log_level=args.log_level)
+        if args.workers == 1:
+            serve(app, log_level=args.log_level)
+        else:
+            # Each worker builds its own app; this one only proved that it can be built.
+            del app
+            serve_workers(
+                functools.partial(build_app, config, args.scenario),
+                workers=args.workers,
+                host=config.host,
+                port=config.port,
+                log_level=args.log_level,
+            )
     except StartupFailed as failure:
         print(f"marksign-mock: {failure}", file=sys.stderr)
         return 1
@@ -183,7 +212,8 @@ class SpecUnusable(Exception):
 def build_app(config: MockConfig, scenario: Path | None) -> MockApp:
     """The simulator of `config`, with the scripts of the `scenario` file armed.
 
-    Raises SpecUnusable, or ValueError for the scenario file (one line each).
+    Raises SpecUnusable, or ValueError for the scenario file (one line each). Module-level,
+    so that `functools.partial(build_app, ...)` pickles for the worker processes.
     """
     from .app import create_app  # imported late: --help and option errors stay fast
     from .control import load_script_file

@@ -6,8 +6,9 @@ Three ways, one module (like Schemathesis's app runner or WireMock's one server 
 - `BackgroundServer`: our HTTP server (`server`) on 127.0.0.1 in a daemon thread;
 - `SimulatorProcess`: `python -m marksign_mock` as a subprocess on a free loopback port.
 
-`serve()` runs the server in the foreground (the `marksign-mock` command). The CLI, the
-pytest plugin, the contract runner, the demo and the benchmarks all start the simulator here.
+`serve()` runs the server in the foreground (the `marksign-mock` command), `serve_workers()`
+in several processes on one port (`marksign-mock --workers N`). The CLI, the pytest plugin,
+the contract runner, the demo and the benchmarks all start the simulator here.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import multiprocessing
+import multiprocessing.connection
+import multiprocessing.process
 import os
 import queue
 import signal
@@ -22,7 +26,10 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Final, Self, TypeVar
@@ -34,11 +41,13 @@ from .config import ENV_ACCESS_TOKENS
 from .controller import MockController
 from .faults import FAULT_HEADER, IN_PROCESS_FAULT_STATUS
 from .models import SessionStore
-from .server import HttpServer, bind_socket
+from .server import ASGIApp, HttpServer, bind_socket
 from .server import StartupFailed as StartupFailed  # raised by serve(), serve_workers()
 from .server import logger as server_logger
 
 T = TypeVar("T")
+
+logger = logging.getLogger("marksign_mock")
 
 READY_PREFIX: Final = "marksign-mock: serving "  # the startup line; the URL follows it
 LOG_FORMAT: Final = "%(asctime)s %(levelname)s %(name)s: %(message)s"  # the command's log
@@ -119,6 +128,193 @@ def serve(app: MockApp, *, log_level: str = "info") -> None:
         _run(main())
     finally:
         sock.close()
+
+
+# -- several processes on one port --------------------------------------------------------
+
+WORKER_STOP_TIMEOUT: Final = 10.0  # seconds a worker gets to stop before it is killed
+
+
+@dataclass
+class _Worker:
+    """One worker process, as the parent sees it."""
+
+    slot: int
+    process: multiprocessing.process.BaseProcess
+    channel: Connection | None  # the worker says "ready" or why it failed; None once read
+    ready: bool = False
+    replaces: int | None = None  # the pid of the worker it replaces
+
+
+def _worker_main(
+    factory: Callable[[], ASGIApp],
+    host: str,
+    port: int,
+    log_level: str,
+    channel: Connection,
+) -> None:
+    """A worker process: its own app from `factory`, its own socket on the shared port."""
+    # Ctrl+C reaches the parent, which stops the workers with SIGTERM: no KeyboardInterrupt
+    # tracebacks from the workers, even while they start.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT)
+    try:
+        app = factory()
+        sock = _listen_socket(host, port, reuse_port=True)
+    except StartupFailed as failure:
+        channel.send(str(failure))
+        sys.exit(1)
+    except Exception as error:  # the factory's: reported as one line, by the parent
+        channel.send(f"cannot build the app: {type(error).__name__}: {error}")
+        sys.exit(1)
+    server = HttpServer(app)
+
+    async def main() -> None:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, server.stop)
+        await server.serve([sock], ready=lambda: channel.send(None))
+
+    try:
+        _run(main())
+    except StartupFailed as failure:
+        channel.send(str(failure))
+        sys.exit(1)
+    finally:
+        sock.close()
+        channel.close()
+
+
+def serve_workers(
+    factory: Callable[[], ASGIApp],
+    *,
+    workers: int,
+    host: str,
+    port: int,
+    log_level: str = "info",
+) -> None:
+    """Serve on (host, port) from `workers` processes, each with its own app from `factory`
+    (picklable: the workers are spawned, e.g. `functools.partial(create_app, config)`),
+    until SIGINT (Ctrl+C) or SIGTERM.
+
+    Each worker listens on its own SO_REUSEPORT socket: the kernel spreads connections over
+    them evenly (one shared socket let whichever worker woke first take most of them,
+    measured). READY_PREFIX + URL is printed once every worker serves. A worker that dies
+    later is logged and replaced; one that fails to start stops them all: StartupFailed.
+    """
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
+    logging.getLogger(server_logger.name).setLevel(log_level.upper())
+    # Holds the port (a free one if port is 0) without listening: connections go only to
+    # the workers' listening sockets.
+    holder = _listen_socket(host, port, reuse_port=True)
+    port = holder.getsockname()[1]
+    context = multiprocessing.get_context("spawn")
+    wakeup, wakeup_writer = socket.socketpair()
+    for end in (wakeup, wakeup_writer):
+        end.setblocking(False)
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    previous_fd = signal.set_wakeup_fd(wakeup_writer.fileno())
+    for signum in previous:  # the wakeup socket carries them to the loop below
+        signal.signal(signum, lambda *_: None)
+    pool: list[_Worker] = []
+
+    def spawn(slot: int) -> _Worker:
+        receiver, sender = context.Pipe(duplex=False)
+        process = context.Process(
+            target=_worker_main,
+            args=(factory, host, port, log_level, sender),
+            name=f"marksign-mock-worker-{slot}",
+        )
+        process.start()
+        sender.close()  # the worker's end: its exit shows as EOF here
+        return _Worker(slot, process, receiver)
+
+    try:
+        pool.extend(spawn(slot) for slot in range(workers))
+        announced = False
+        while True:
+            waiting: list[Any] = [wakeup]
+            for worker in pool:
+                waiting.append(worker.process.sentinel)
+                if worker.channel is not None:
+                    waiting.append(worker.channel)
+            woken = multiprocessing.connection.wait(waiting)
+            if wakeup in woken:
+                with contextlib.suppress(BlockingIOError):
+                    wakeup.recv(4096)
+                return
+            for index, worker in enumerate(pool):
+                if worker.channel is not None and worker.channel in woken:
+                    _read_channel(worker)
+                if worker.process.sentinel in woken and worker.channel is None:
+                    worker.process.join()  # it has exited: this only reaps it
+                    how = _exit_status(worker.process.exitcode)
+                    if not worker.ready:
+                        raise StartupFailed(f"worker {worker.slot} {how} before serving")
+                    logger.error(
+                        "worker %d (pid %s) %s; starting another",
+                        worker.slot,
+                        worker.process.pid,
+                        how,
+                    )
+                    pool[index] = spawn(worker.slot)
+                    pool[index].replaces = worker.process.pid
+                    worker.process.close()
+            if not announced and all(worker.ready for worker in pool):
+                announced = True
+                _announce(base_url(host, port))
+    finally:
+        _stop_workers(pool)
+        signal.set_wakeup_fd(previous_fd)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for sock in (wakeup, wakeup_writer, holder):
+            sock.close()
+
+
+def _exit_status(code: int | None) -> str:
+    if code is not None and code < 0:
+        with contextlib.suppress(ValueError):
+            return f"was killed by {signal.Signals(-code).name}"
+    return f"exited with code {code}"
+
+
+def _read_channel(worker: _Worker) -> None:
+    """The worker's word: None when it serves, else why it failed (StartupFailed)."""
+    channel = worker.channel
+    assert channel is not None
+    try:
+        failure = channel.recv()
+    except EOFError:  # it exited without a word; its sentinel tells the rest
+        failure = None
+        worker.channel = None
+        channel.close()
+    else:
+        if failure is not None:
+            raise StartupFailed(f"worker {worker.slot}: {failure}")
+        worker.ready = True
+        worker.channel = None
+        channel.close()
+        if worker.replaces is not None:
+            logger.info(
+                "worker %d (pid %s) serves in place of pid %s",
+                worker.slot,
+                worker.process.pid,
+                worker.replaces,
+            )
+
+
+def _stop_workers(pool: list[_Worker]) -> None:
+    for worker in pool:
+        if worker.process.is_alive():
+            worker.process.terminate()  # SIGTERM: a graceful stop
+    deadline = time.monotonic() + WORKER_STOP_TIMEOUT
+    for worker in pool:
+        worker.process.join(max(0.0, deadline - time.monotonic()))
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join()
+        if worker.channel is not None:
+            worker.channel.close()
 
 
 def _transport_error(fault: str, content: bytes, request: httpx.Request) -> httpx.TransportError:

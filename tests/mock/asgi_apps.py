@@ -1,18 +1,26 @@
-"""Small ASGI apps of the server's own tests.
+"""Small ASGI apps of the server's own tests, and `python -m tests.mock.asgi_apps` to serve
+one from worker processes (the factories are module-level: the workers are spawned).
 
 `EchoApp` answers what it received (scope, body, how many body messages); a few paths
-make it misbehave on purpose.
+make it misbehave on purpose. `pid_app` answers its process id.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+import logging
+import os
+import sys
 import threading
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from marksign_mock.faults import TRANSPORT_EXTENSION
-from marksign_mock.server import Message, Receive, Scope, Send
+from marksign_mock.launcher import LOG_FORMAT, StartupFailed, serve_workers
+from marksign_mock.server import ASGIApp, Message, Receive, Scope, Send
 
 JSON_HEADERS = [(b"content-type", b"application/json")]
 
@@ -156,3 +164,47 @@ class EchoApp:
         await answer(send, 200, json.dumps(described).encode(), headers)
         if path == "/hold":
             self.done.set()
+
+
+def pid_app() -> ASGIApp:
+    """Answers `{"pid": ...}`: which worker process served the connection."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await lifespan(receive, send)
+            return
+        await receive()
+        await answer(send, 200, json.dumps({"pid": os.getpid()}).encode(), JSON_HEADERS)
+
+    return app
+
+
+def second_fails(folder: Path) -> ASGIApp:
+    """The first worker to build it serves (and writes its pid to `folder`); the next fails."""
+    marker = folder / "first.pid"
+    try:
+        with marker.open("x") as first:
+            first.write(str(os.getpid()))
+    except FileExistsError:
+        raise RuntimeError("this worker cannot start") from None
+    return pid_app()
+
+
+def main(argv: list[str]) -> int:
+    """`python -m tests.mock.asgi_apps pid|second-fails WORKERS [FOLDER]`."""
+    kind, workers = argv[0], int(argv[1])
+    factories: dict[str, Callable[[], ASGIApp]] = {
+        "pid": pid_app,
+        "second-fails": functools.partial(second_fails, Path(argv[-1])),
+    }
+    logging.basicConfig(level="INFO", format=LOG_FORMAT)
+    try:
+        serve_workers(factories[kind], workers=workers, host="127.0.0.1", port=0)
+    except StartupFailed as failure:
+        print(f"asgi_apps: {failure}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -27,6 +27,7 @@ def test_help_lists_the_options(capsys: pytest.CaptureFixture[str]) -> None:
         "--allow-any-code",
         "--max-sessions",
         "--log-level",
+        "--workers",
     ):
         assert option in out
 
@@ -43,6 +44,8 @@ def test_help_lists_the_options(capsys: pytest.CaptureFixture[str]) -> None:
         (["--max-sessions", "0"], "--max-sessions"),
         (["--seed", "1.5"], "--seed"),
         (["--log-level", "loud"], "--log-level"),
+        (["--workers", "0"], "--workers"),
+        (["--workers", "two"], "--workers"),
         (["--access-token", ""], "access token"),
         (["--unknown"], "unrecognized"),
     ],

@@ -2,6 +2,7 @@
 
 Most tests speak raw HTTP to the server with a small ASGI app of their own
 (`asgi_apps.EchoApp`), to see the wire itself; some use the simulator (`BackgroundServer`).
+The worker tests start processes: `python -m tests.mock.asgi_apps` and `marksign-mock`.
 """
 
 from __future__ import annotations
@@ -11,15 +12,24 @@ import contextlib
 import email.utils
 import json
 import logging
+import os
+import queue
+import re
+import signal
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Self
 
+import httpx
 import pytest
 from marksign_mock import BackgroundServer, MockConfig
+from marksign_mock.launcher import READY_PREFIX
 from marksign_mock.server import (
     ASGIApp,
     HttpServer,
@@ -38,6 +48,7 @@ from .asgi_apps import EchoApp
 
 pytestmark = pytest.mark.socket
 
+REPO = Path(__file__).resolve().parents[2]
 UNKNOWN_STATUS = "/en/smartid/sign/hash/status/00000000-0000-4000-8000-000000000000.json"
 STATUS_BODY = json.dumps({"access_token": DOCS_ACCESS_TOKEN}).encode()
 
@@ -697,6 +708,163 @@ def test_shutdown_cancels_a_request_that_outlives_the_grace() -> None:
         assert busy.closed_by_server()  # without an answer
         served.join()
     assert app.events == ["startup", "cancelled", "shutdown"]
+
+
+# -- workers -------------------------------------------------------------------------------
+
+
+class Process:
+    """A command that prints READY_PREFIX + URL when it serves; stderr read line by line."""
+
+    def __init__(self, command: list[str]) -> None:
+        self.process = subprocess.Popen(
+            command,
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
+        self.out: queue.Queue[str | None] = queue.Queue()
+        self.err: queue.Queue[str | None] = queue.Queue()
+        self.err_lines: list[str] = []
+        for stream, into in ((self.process.stdout, self.out), (self.process.stderr, self.err)):
+            threading.Thread(target=self._pump, args=(stream, into), daemon=True).start()
+
+    @staticmethod
+    def _pump(stream: IO[str] | None, into: queue.Queue[str | None]) -> None:
+        assert stream is not None
+        for line in stream:
+            into.put(line)
+        into.put(None)
+
+    def url(self) -> str:
+        while (line := self.out.get(timeout=60)) is not None:
+            if line.startswith(READY_PREFIX):
+                return line.removeprefix(READY_PREFIX).strip()
+        raise AssertionError(f"it exited with {self.process.wait()} before serving")
+
+    def log_line(self, containing: str) -> str:
+        """The next stderr line that contains `containing` (waits for it)."""
+        while (line := self.err.get(timeout=60)) is not None:
+            self.err_lines.append(line)
+            if containing in line:
+                return line
+        raise AssertionError(f"no log line with {containing!r}: {self.err_lines}")
+
+    def rest_of_stderr(self) -> list[str]:
+        self.process.wait(timeout=60)
+        while (line := self.err.get(timeout=60)) is not None:
+            self.err_lines.append(line)
+        return self.err_lines
+
+    def interrupt(self) -> int:
+        self.process.send_signal(signal.SIGINT)  # what Ctrl+C does
+        return self.process.wait(timeout=30)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+@contextlib.contextmanager
+def running(command: list[str]) -> Iterator[Process]:
+    process = Process(command)
+    try:
+        yield process
+    finally:
+        process.close()
+
+
+def _pids(url: str, connections: int) -> list[int]:
+    """The worker pid that answered each of `connections` new connections."""
+    pids = []
+    for _ in range(connections):
+        with httpx.Client(base_url=url, timeout=10) as client:  # a connection of its own
+            pids.append(client.get("/").json()["pid"])
+    return pids
+
+
+def test_workers_share_one_port_and_each_answers_connections() -> None:
+    command = [sys.executable, "-m", "tests.mock.asgi_apps", "pid", "2"]
+    with running(command) as parent:
+        url = parent.url()
+        pids = _pids(url, 64)  # SO_REUSEPORT hashes each connection to a worker
+        assert len(set(pids)) == 2
+        assert parent.process.pid not in pids
+        assert parent.interrupt() == 0
+    for pid in set(pids):  # stopped with the parent
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+def test_a_worker_that_dies_is_logged_and_replaced() -> None:
+    command = [sys.executable, "-m", "tests.mock.asgi_apps", "pid", "2"]
+    with running(command) as parent:
+        url = parent.url()
+        first = set(_pids(url, 64))
+        victim = min(first)
+        os.kill(victim, signal.SIGKILL)
+        died = parent.log_line(f"(pid {victim})")
+        assert "was killed by SIGKILL; starting another" in died
+        parent.log_line(f"in place of pid {victim}")
+        later = set(_pids(url, 64))
+        assert victim not in later
+        assert len(later) == 2
+        assert len(later - first) == 1
+        assert parent.interrupt() == 0
+
+
+def test_a_worker_that_fails_to_start_stops_them_all(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "tests.mock.asgi_apps", "second-fails", "2", str(tmp_path)]
+    with running(command) as parent:
+        lines = parent.rest_of_stderr()
+        assert parent.process.returncode == 1
+    # Which of the two builds its app first is up to the OS.
+    assert re.fullmatch(
+        r"asgi_apps: worker [01]: cannot build the app: RuntimeError: this worker cannot start\n",
+        lines[-1],
+    )
+    started = int((tmp_path / "first.pid").read_text())
+    with pytest.raises(ProcessLookupError):  # the worker that did start was stopped
+        os.kill(started, 0)
+
+
+def test_the_command_serves_from_workers() -> None:
+    command = [
+        str(Path(sys.executable).with_name("marksign-mock")),
+        *("--workers", "2", "--port", "0", "--answer-delay", "0", "--log-level", "warning"),
+    ]
+    with running(command) as parent:
+        url = parent.url()
+        for _ in range(8):
+            with httpx.Client(base_url=url, timeout=10) as client:
+                assert client.get("/_mock/certificate.pem").status_code == 200
+                unknown = client.post(UNKNOWN_STATUS, json={"access_token": DOCS_ACCESS_TOKEN})
+                assert unknown.json()["error_code"] == 40402
+        # A session lives in one worker; a keep-alive connection stays with its worker.
+        with httpx.Client(base_url=url, timeout=10) as client:
+            started = client.post(
+                "/en/smartid/sign/hash.json",
+                json={
+                    "access_token": DOCS_ACCESS_TOKEN,
+                    "hash": "4e7a9ec2d9a7e4d3ed3c0d10b1a15bd4c56b81f7df6f8bc8e3a0dd7b4e5a7bbf",
+                    "hash_algorithm": "SHA256",
+                    "country": "LT",
+                    "code": "30303039914",
+                },
+            )
+            token = started.json()["token"]
+            done = client.post(
+                f"/en/smartid/sign/hash/status/{token}.json",
+                json={"access_token": DOCS_ACCESS_TOKEN},
+            )
+            assert done.json()["status"] == "ok"
+        assert parent.interrupt() == 0
 
 
 def _simulator(config: MockConfig | None = None) -> Any:
