@@ -82,9 +82,9 @@ class _Running:
 def new_event_loop() -> asyncio.AbstractEventLoop:
     """The event loop the server runs on: the standard library's, not uvloop.
 
-    Measured on our server with the simulator (BENCHMARKS.md): uvloop served no more
-    requests per second, and under 200 busy keep-alive connections it served some of them
-    late (p99 0.5-0.9 s in two runs of three, against ~45 ms with asyncio's loop).
+    Measured on our server with the simulator (BENCHMARKS.md): uvloop took 4 to 10 % less
+    CPU per request, but under 200 busy keep-alive connections it served some of them late
+    (p99 0.46 s and 0.93 s in 2 runs of 8, never above 52 ms with asyncio's loop).
     """
     return asyncio.new_event_loop()
 
