@@ -113,8 +113,8 @@ def serve(app: MockApp, *, log_level: str = "info") -> None:
     Raises StartupFailed (one line) if it cannot listen or the app's startup fails.
     `log_level` is the server's own (its connection-level errors).
     """
-    logging.getLogger(server_logger.name).setLevel(log_level.upper())
     sock = _listen_socket(app.config.host, app.config.port)
+    logging.getLogger(server_logger.name).setLevel(log_level.upper())
     host, port = sock.getsockname()[:2]
     server = HttpServer(app)
 
@@ -202,10 +202,10 @@ def serve_workers(
     """
     if workers < 1:
         raise ValueError("workers must be at least 1")
-    logging.getLogger(server_logger.name).setLevel(log_level.upper())
     # Holds the port (a free one if port is 0) without listening: connections go only to
     # the workers' listening sockets.
     holder = _listen_socket(host, port, reuse_port=True)
+    logging.getLogger(server_logger.name).setLevel(log_level.upper())
     port = holder.getsockname()[1]
     context = multiprocessing.get_context("spawn")
     wakeup, wakeup_writer = socket.socketpair()

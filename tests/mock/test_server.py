@@ -867,6 +867,21 @@ def test_the_command_serves_from_workers() -> None:
         assert parent.interrupt() == 0
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_the_command_says_in_one_line_when_it_cannot_listen(
+    workers: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from marksign_mock import cli
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        code = cli.main(["--port", str(port), "--workers", workers, "--log-level", "warning"])
+    assert code == 1
+    assert capsys.readouterr().err == (
+        f"marksign-mock: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+    )
+
+
 def _simulator(config: MockConfig | None = None) -> Any:
     from marksign_mock import create_app
 
