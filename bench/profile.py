@@ -44,9 +44,9 @@ def _frame(frame: str) -> tuple[str, str]:
 
 def _layer(function: str, module: str) -> str:
     if function.startswith("Runner.run "):
-        return "event loop itself (uvloop C code: sockets, httptools parsing)"
-    if module.startswith(("http/", "middleware/", "protocols/")) or "uvicorn" in module:
-        return f"uvicorn {module}"
+        return "event loop itself (C code: sockets, httptools parsing)"
+    if module == "marksign_mock/server.py":
+        return "our HTTP server (marksign_mock/server.py)"
     return module
 
 

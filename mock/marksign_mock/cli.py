@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import math
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .config import ENV_ACCESS_TOKENS, MockConfig, docs_access_token
+
+if TYPE_CHECKING:
+    from .app import MockApp
 
 # The option defaults are MockConfig's: one place for each setting.
 DEFAULTS = MockConfig()
@@ -42,6 +47,16 @@ def _port(text: str) -> int:
     return value
 
 
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="marksign-mock",
@@ -58,6 +73,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default=DEFAULTS.host, help="address to listen on (%(default)s)")
     parser.add_argument(
         "--port", type=_port, default=DEFAULTS.port, help="port, 0 for any free one (%(default)s)"
+    )
+    parser.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        metavar="N",
+        help="processes serving the port, sharing the --store (which more than 1 needs) "
+        "(%(default)s)",
     )
     parser.add_argument(
         "--access-token",
@@ -168,9 +191,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from .app import create_app  # imported late: --help and option errors stay fast
     from .control import read_script_file
-    from .launcher import serve
+    from .launcher import LOG_FORMAT, StartupFailed, serve, serve_workers
     from .stores import StoreUnavailable
 
+    if args.workers > 1 and config.store_url is None:
+        parser.error(
+            f"--workers {args.workers} needs --store redis://...: in memory each worker keeps "
+            "sessions of its own, and a status call could reach one that never saw its session"
+        )
     try:
         spec = load_spec(config.spec_path)
     except (OSError, ValueError) as error:
@@ -182,14 +210,47 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as error:
             parser.error(f"--scenario: {error}")
     try:
+        # Workers share the store: the scenario file is armed once, by the first app.
         app = create_app(config, scripts_at_start=scripts)
     except StoreUnavailable as error:
         parser.error(str(error))
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    serve(app, log_level=args.log_level)
+    logging.basicConfig(level=args.log_level.upper(), format=LOG_FORMAT)
+    try:
+        if args.workers == 1:
+            serve(app, log_level=args.log_level)
+        else:
+            if scripts is not None:
+                _run_startup(app)
+            del app  # each worker builds its own from the config
+            serve_workers(
+                functools.partial(create_app, config),
+                workers=args.workers,
+                host=config.host,
+                port=config.port,
+                log_level=args.log_level,
+            )
+    except StartupFailed as failure:
+        print(f"marksign-mock: {failure}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _run_startup(app: MockApp) -> None:
+    """Start and stop `app` once: what its startup does (arming scripts in a shared store)
+    is done before the workers start. StartupFailed (one line) if it cannot."""
+    import asyncio
+
+    from .exceptions import ApiError
+    from .launcher import StartupFailed
+
+    async def once() -> None:
+        await app.startup()
+        await app.shutdown()
+
+    try:
+        asyncio.run(once())
+    except ApiError as error:
+        raise StartupFailed(f"cannot arm the scenario file: {error.message('en')}") from None
 
 
 if __name__ == "__main__":

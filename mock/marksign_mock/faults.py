@@ -3,8 +3,8 @@
 `fault_response(kind, answer)` is the ASGI response of a fault. The answers a gateway or
 proxy might send (`html_502`, `empty_520`, `not_json`, `off_schema`) are plain HTTP. The
 transport faults (`close`, `reset`, `truncated`) act on the connection itself: the
-launcher's uvicorn protocol puts the connection's asyncio transport into the request's
-scope (`TRANSPORT_EXTENSION`) for that. Without one (the in-process transport), the
+simulator's HTTP server (`server`) puts the connection's asyncio transport into the
+request's scope (`TRANSPORT_EXTENSION`) for that. Without one (the in-process transport), the
 response says which fault it is in a 599 answer with `FAULT_HEADER`, and
 `launcher.InProcessTransport` raises what httpx raises on a real socket.
 """

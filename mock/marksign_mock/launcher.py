@@ -3,45 +3,54 @@
 Three ways, one module (like Schemathesis's app runner or WireMock's one server class):
 
 - `InProcessTransport`: an httpx transport that calls the app without a socket;
-- `BackgroundServer`: uvicorn on 127.0.0.1 in a daemon thread of this process;
+- `BackgroundServer`: our HTTP server (`server`) on 127.0.0.1 in a daemon thread;
 - `SimulatorProcess`: `python -m marksign_mock` as a subprocess on a free loopback port.
 
-`serve()` runs uvicorn in the foreground (the `marksign-mock` command). The CLI, the pytest
-plugin, the contract runner, the demo and the benchmarks all start the simulator here.
+`serve()` runs the server in the foreground (the `marksign-mock` command), `serve_workers()`
+in several processes on one port (`marksign-mock --workers N`). The CLI, the pytest plugin,
+the contract runner, the demo and the benchmarks all start the simulator here.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import multiprocessing
+import multiprocessing.connection
+import multiprocessing.process
 import os
 import queue
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Final, Self, TypeVar
 
 import httpx
-import uvicorn
-from marksign_spec import locale_of
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from .app import MockApp
 from .config import ENV_ACCESS_TOKENS
 from .controller import MockController
-from .exceptions import ApiError
-from .faults import FAULT_HEADER, IN_PROCESS_FAULT_STATUS, TRANSPORT_EXTENSION
-from .rendering import error_body
+from .faults import FAULT_HEADER, IN_PROCESS_FAULT_STATUS
+from .server import ASGIApp, HttpServer, bind_socket
+from .server import StartupFailed as StartupFailed  # raised by serve(), serve_workers()
+from .server import logger as server_logger
 from .stores import Store
 
 T = TypeVar("T")
 
+logger = logging.getLogger("marksign_mock")
+
 READY_PREFIX: Final = "marksign-mock: serving "  # the startup line; the URL follows it
+LOG_FORMAT: Final = "%(asctime)s %(levelname)s %(name)s: %(message)s"  # the command's log
 
 
 def base_url(host: str, port: int) -> str:
@@ -70,74 +79,242 @@ class _Running:
         self.stop()
 
 
-class ErrorShapedHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol, but a request that is not HTTP at all (a garbage request
-    line, a non-numeric Content-Length) gets the API's error shape (400 / 40001 naming
-    `[request]`) instead of uvicorn's plain-text 400: every answer of the simulator is JSON.
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """The event loop the server runs on: the standard library's, not uvloop.
+
+    Measured on our server with the simulator (BENCHMARKS.md): uvloop took 4 to 10 % less
+    CPU per request, but under 200 busy keep-alive connections it served some of them late
+    (p99 0.46 s and 0.93 s in 2 runs of 8, never above 52 ms with asyncio's loop).
     """
-
-    def send_400_response(self, msg: str) -> None:
-        path = self.url.decode("latin-1") if self.url else "/en/"
-        body = error_body(ApiError.invalid_parameter("request", "invalid"), locale_of(path))
-        self.transport.write(
-            b"HTTP/1.1 400 Bad Request\r\n"
-            b"content-type: application/json\r\n"
-            b"content-length: %d\r\n"
-            b"connection: close\r\n\r\n%s" % (len(body), body)
-        )
-        self.transport.close()
-
-    def on_headers_complete(self) -> None:
-        # The connection's transport, for the faults that act on it (faults.py). The ASGI
-        # task that reads the scope starts only after this returns.
-        extensions = self.scope.setdefault("extensions", {})
-        assert extensions is not None
-        extensions[TRANSPORT_EXTENSION] = self.transport  # type: ignore[assignment]
-        super().on_headers_complete()
+    return asyncio.new_event_loop()
 
 
-def uvicorn_config(app: MockApp, *, log_level: str = "info", **overrides: Any) -> uvicorn.Config:
-    """uvicorn settings for the simulator: httptools, asyncio's loop, no access log.
+def _run(main: Coroutine[Any, Any, T]) -> T:
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:
+        return runner.run(main)
 
-    The event loop is the standard library's, not uvloop: under 200 busy keep-alive
-    connections uvloop served a few of them late (p99 ~1 s against ~50 ms with asyncio's
-    loop, measured with wrk in bench/), for only ~8% more requests per second.
 
-    Each request is logged by the app itself (one line, no secrets). A long poll holds its
-    connection for up to the session timeout, so shutdown does not wait for them.
-    """
-    settings: dict[str, Any] = {
-        "host": app.config.host,
-        "port": app.config.port,
-        "http": ErrorShapedHttpToolsProtocol,
-        "loop": "asyncio",
-        "lifespan": "on",
-        "access_log": False,
-        "server_header": False,
-        "log_config": None,
-        "log_level": log_level,
-        "timeout_graceful_shutdown": 1,
-        "backlog": 4096,
-    }
-    settings.update(overrides)
-    return uvicorn.Config(app, **settings)
+def _listen_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
+    try:
+        return bind_socket(host, port, reuse_port=reuse_port)
+    except OSError as error:
+        where = base_url(host, port).removeprefix("http://")
+        raise StartupFailed(f"cannot listen on {where}: {error.strerror or error}") from None
+
+
+def _announce(url: str) -> None:
+    print(f"{READY_PREFIX}{url}", flush=True)
 
 
 def serve(app: MockApp, *, log_level: str = "info") -> None:
-    """Serve `app` on its configured host and port until Ctrl+C; print READY_PREFIX + URL
-    once listening (the line `SimulatorProcess` waits for)."""
+    """Serve `app` on its configured host and port until SIGINT (Ctrl+C) or SIGTERM; print
+    READY_PREFIX + URL once listening (the line `SimulatorProcess` waits for).
 
-    class AnnouncingServer(uvicorn.Server):
-        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-            await super().startup(sockets)
-            for server in getattr(self, "servers", []):
-                for sock in server.sockets:
-                    host, port = sock.getsockname()[:2]
-                    print(f"{READY_PREFIX}{base_url(host, port)}", flush=True)
+    Raises StartupFailed (one line) if it cannot listen or the app's startup fails.
+    `log_level` is the server's own (its connection-level errors).
+    """
+    sock = _listen_socket(app.config.host, app.config.port)
+    logging.getLogger(server_logger.name).setLevel(log_level.upper())
+    host, port = sock.getsockname()[:2]
+    server = HttpServer(app)
 
-    server = AnnouncingServer(uvicorn_config(app, log_level=log_level))
-    with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C is how one stops it
-        server.run()
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, server.stop)
+        await server.serve([sock], ready=lambda: _announce(base_url(host, port)))
+
+    try:
+        _run(main())
+    finally:
+        sock.close()
+
+
+# -- several processes on one port --------------------------------------------------------
+
+WORKER_STOP_TIMEOUT: Final = 10.0  # seconds a worker gets to stop before it is killed
+
+
+@dataclass
+class _Worker:
+    """One worker process, as the parent sees it."""
+
+    slot: int
+    process: multiprocessing.process.BaseProcess
+    channel: Connection | None  # the worker says "ready" or why it failed; None once read
+    ready: bool = False
+    replaces: int | None = None  # the pid of the worker it replaces
+
+
+def _worker_main(
+    factory: Callable[[], ASGIApp],
+    host: str,
+    port: int,
+    log_level: str,
+    channel: Connection,
+) -> None:
+    """A worker process: its own app from `factory`, its own socket on the shared port."""
+    # Ctrl+C reaches the parent, which stops the workers with SIGTERM: no KeyboardInterrupt
+    # tracebacks from the workers, even while they start.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT)
+    try:
+        app = factory()
+        sock = _listen_socket(host, port, reuse_port=True)
+    except StartupFailed as failure:
+        channel.send(str(failure))
+        sys.exit(1)
+    except Exception as error:  # the factory's: reported as one line, by the parent
+        channel.send(f"cannot build the app: {type(error).__name__}: {error}")
+        sys.exit(1)
+    server = HttpServer(app)
+
+    async def main() -> None:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, server.stop)
+        await server.serve([sock], ready=lambda: channel.send(None))
+
+    try:
+        _run(main())
+    except StartupFailed as failure:
+        channel.send(str(failure))
+        sys.exit(1)
+    finally:
+        sock.close()
+        channel.close()
+
+
+def serve_workers(
+    factory: Callable[[], ASGIApp],
+    *,
+    workers: int,
+    host: str,
+    port: int,
+    log_level: str = "info",
+) -> None:
+    """Serve on (host, port) from `workers` processes, each with its own app from `factory`
+    (picklable: the workers are spawned, e.g. `functools.partial(create_app, config)`),
+    until SIGINT (Ctrl+C) or SIGTERM.
+
+    Each worker listens on its own SO_REUSEPORT socket: the kernel spreads connections over
+    them evenly (one shared socket let whichever worker woke first take most of them,
+    measured). READY_PREFIX + URL is printed once every worker serves. A worker that dies
+    later is logged and replaced; one that fails to start stops them all: StartupFailed.
+    """
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
+    # Holds the port (a free one if port is 0) without listening: connections go only to
+    # the workers' listening sockets.
+    holder = _listen_socket(host, port, reuse_port=True)
+    logging.getLogger(server_logger.name).setLevel(log_level.upper())
+    port = holder.getsockname()[1]
+    context = multiprocessing.get_context("spawn")
+    wakeup, wakeup_writer = socket.socketpair()
+    for end in (wakeup, wakeup_writer):
+        end.setblocking(False)
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    previous_fd = signal.set_wakeup_fd(wakeup_writer.fileno())
+    for signum in previous:  # the wakeup socket carries them to the loop below
+        signal.signal(signum, lambda *_: None)
+    pool: list[_Worker] = []
+
+    def spawn(slot: int) -> _Worker:
+        receiver, sender = context.Pipe(duplex=False)
+        process = context.Process(
+            target=_worker_main,
+            args=(factory, host, port, log_level, sender),
+            name=f"marksign-mock-worker-{slot}",
+        )
+        process.start()
+        sender.close()  # the worker's end: its exit shows as EOF here
+        return _Worker(slot, process, receiver)
+
+    try:
+        pool.extend(spawn(slot) for slot in range(workers))
+        announced = False
+        while True:
+            waiting: list[Any] = [wakeup]
+            for worker in pool:
+                waiting.append(worker.process.sentinel)
+                if worker.channel is not None:
+                    waiting.append(worker.channel)
+            woken = multiprocessing.connection.wait(waiting)
+            if wakeup in woken:
+                with contextlib.suppress(BlockingIOError):
+                    wakeup.recv(4096)
+                return
+            for index, worker in enumerate(pool):
+                if worker.channel is not None and worker.channel in woken:
+                    _read_channel(worker)
+                if worker.process.sentinel in woken and worker.channel is None:
+                    worker.process.join()  # it has exited: this only reaps it
+                    how = _exit_status(worker.process.exitcode)
+                    if not worker.ready:
+                        raise StartupFailed(f"worker {worker.slot} {how} before serving")
+                    logger.error(
+                        "worker %d (pid %s) %s; starting another",
+                        worker.slot,
+                        worker.process.pid,
+                        how,
+                    )
+                    pool[index] = spawn(worker.slot)
+                    pool[index].replaces = worker.process.pid
+                    worker.process.close()
+            if not announced and all(worker.ready for worker in pool):
+                announced = True
+                _announce(base_url(host, port))
+    finally:
+        _stop_workers(pool)
+        signal.set_wakeup_fd(previous_fd)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for sock in (wakeup, wakeup_writer, holder):
+            sock.close()
+
+
+def _exit_status(code: int | None) -> str:
+    if code is not None and code < 0:
+        with contextlib.suppress(ValueError):
+            return f"was killed by {signal.Signals(-code).name}"
+    return f"exited with code {code}"
+
+
+def _read_channel(worker: _Worker) -> None:
+    """The worker's word: None when it serves, else why it failed (StartupFailed)."""
+    channel = worker.channel
+    assert channel is not None
+    try:
+        failure = channel.recv()
+    except EOFError:  # it exited without a word; its sentinel tells the rest
+        failure = None
+        worker.channel = None
+        channel.close()
+    else:
+        if failure is not None:
+            raise StartupFailed(f"worker {worker.slot}: {failure}")
+        worker.ready = True
+        worker.channel = None
+        channel.close()
+        if worker.replaces is not None:
+            logger.info(
+                "worker %d (pid %s) serves in place of pid %s",
+                worker.slot,
+                worker.process.pid,
+                worker.replaces,
+            )
+
+
+def _stop_workers(pool: list[_Worker]) -> None:
+    for worker in pool:
+        if worker.process.is_alive():
+            worker.process.terminate()  # SIGTERM: a graceful stop
+    deadline = time.monotonic() + WORKER_STOP_TIMEOUT
+    for worker in pool:
+        worker.process.join(max(0.0, deadline - time.monotonic()))
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join()
+        if worker.channel is not None:
+            worker.channel.close()
 
 
 def _transport_error(fault: str, content: bytes, request: httpx.Request) -> httpx.TransportError:
@@ -208,7 +385,8 @@ class InProcessTransport(httpx.BaseTransport):
             return
         self._closed = True
         try:
-            self.reset()  # wake long polls still waiting, then stop the loop
+            # Answer long polls still waiting (a shared store keeps its sessions), then stop.
+            self._run(self.app.store.release_polls())
             self._run(self.app.shutdown())
             self._run(self._loop.shutdown_default_executor())
         finally:
@@ -229,7 +407,7 @@ class BackgroundServer(_Running):
         self.host = host
         self.port = port
         self.base_url = ""
-        self._server: uvicorn.Server | None = None
+        self._server: HttpServer | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._failure: BaseException | None = None
@@ -249,40 +427,33 @@ class BackgroundServer(_Running):
         return self._control
 
     def start(self, timeout: float = 10.0) -> None:
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.host, self.port))
-        except OSError:
-            sock.close()
-            raise
+        sock = bind_socket(self.host, self.port)
         self.port = sock.getsockname()[1]
         self.base_url = base_url(self.host, self.port)
-        server = uvicorn.Server(uvicorn_config(self.app, log_level="warning"))
+        server = HttpServer(self.app)
         self._server = server
+        ready = threading.Event()
         self._thread = threading.Thread(
-            target=self._run, args=(server, sock), name="marksign-mock", daemon=True
+            target=self._serve, args=(server, sock, ready), name="marksign-mock", daemon=True
         )
         self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"the simulator did not start: {self._failure!r}")
-            time.sleep(0.005)
+        # Set once it serves, or when the thread ends without serving.
+        if not ready.wait(timeout) or not server.started:
+            self.stop()
+            raise RuntimeError(f"the simulator did not start: {self._failure!r}")
 
-    def _run(self, server: uvicorn.Server, sock: socket.socket) -> None:
-        async def serve() -> None:
+    def _serve(self, server: HttpServer, sock: socket.socket, ready: threading.Event) -> None:
+        async def main() -> None:
             self._loop = asyncio.get_running_loop()
-            await server.serve(sockets=[sock])
+            await server.serve([sock], ready=ready.set)
 
         try:
-            asyncio.run(serve())
+            _run(main())
         except BaseException as failure:  # reported by start(); a thread cannot raise
             self._failure = failure
         finally:
             sock.close()
+            ready.set()
 
     def reset(self) -> int:
         """Forget every session (long polls answer 40402); returns how many there were."""
@@ -292,12 +463,20 @@ class BackgroundServer(_Running):
         return asyncio.run_coroutine_threadsafe(self.store.reset(), loop).result(timeout=10)
 
     def stop(self) -> None:
-        if self._server is None or self._thread is None:
+        server, thread = self._server, self._thread
+        if server is None or thread is None:
             return
-        if self._server.started and self._thread.is_alive():
-            self.reset()  # answer waiting long polls now, so shutdown need not wait
-        self._server.should_exit = True
-        self._thread.join(timeout=15)
+        loop = self._loop
+        if server.started and thread.is_alive() and loop is not None and not loop.is_closed():
+            # Answer waiting long polls now, so that shutdown need not wait for them; a
+            # shared store keeps its sessions for the other processes.
+            with contextlib.suppress(RuntimeError):
+                release = self.store.release_polls()
+                asyncio.run_coroutine_threadsafe(release, loop).result(timeout=10)
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop ended already
+                loop.call_soon_threadsafe(server.stop)
+        thread.join(timeout=15)
         self._server = None
         if self._control is not None:
             self._control.close()

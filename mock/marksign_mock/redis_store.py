@@ -62,7 +62,7 @@ import orjson
 import redis.asyncio as aioredis
 from marksign_spec import Operation
 from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import RedisError, WatchError
 
 from . import crypto
@@ -404,6 +404,15 @@ class RedisStore:
             retry=Retry(ExponentialBackoff(cap=0.05, base=0.01), 1),
         )
         self.redis: aioredis.Redis = aioredis.Redis(connection_pool=pool)
+        # The subscription's own connection, without retries: a lost subscription must be
+        # seen (until it is back, this process reads what it cannot hear), not quietly
+        # re-made with the changes published meanwhile lost.
+        self._listening = aioredis.Redis.from_url(
+            url,
+            decode_responses=True,
+            socket_connect_timeout=2.0,
+            retry=Retry(NoBackoff(), 0),
+        )
         register = self.redis.register_script
         self._create = register(_CREATE)
         self._sweep = register(_SWEEP)
@@ -466,8 +475,9 @@ class RedisStore:
                 await task
         self.journal.close()
         self._wake_all()
-        await self.redis.aclose()
-        await self.redis.connection_pool.disconnect()
+        for client in (self.redis, self._listening):
+            await client.aclose()
+            await client.connection_pool.disconnect()
 
     # -- errors --------------------------------------------------------------------------
 
@@ -493,6 +503,11 @@ class RedisStore:
 
     def key(self, token: str) -> str:
         return f"{self.prefix}s:{token}"
+
+    @property
+    def subscribed(self) -> bool:
+        """Whether this process hears the channel (every change is then told to it)."""
+        return self._subscribed.is_set()
 
     @staticmethod
     def _ttl_ms(remove_at: float, now: float) -> int:
@@ -556,7 +571,7 @@ class RedisStore:
                 raise ApiError(42900)
             if created == -2:  # another process took its last use: the next one, if any
                 self.scripts.drop(scenario)
-                scenario = self.scripts.peek_scenario(request.personal_code)
+                scenario = await self.scripts.peek_scenario(request.personal_code)
             # 0: the token was taken meanwhile; a new one
 
     async def _new_token(self) -> str:
@@ -845,21 +860,23 @@ class RedisStore:
     async def _listen(self) -> None:
         attempt = 0
         while True:
-            pubsub = self.redis.pubsub()
+            pubsub = self._listening.pubsub()
             try:
                 await pubsub.subscribe(self.channel)
                 async for message in pubsub.listen():
                     kind, data = message.get("type"), message.get("data")
                     if kind == "subscribe":  # (re)subscribed: look at everything again
                         attempt = 0
-                        self._subscribed.set()
-                        self._wake_all()
+                        # The copy of the scripts is current before this process counts
+                        # as hearing (until then it reads them from Redis on each use);
                         # Redis may have restarted, counting versions from 0 again.
                         self.scripts.forget_version()
-                        self._spawn(self._reload_quietly())
+                        await self.scripts.reload()
+                        self._subscribed.set()
+                        self._wake_all()
                     elif kind == "message" and isinstance(data, str):
                         self._on_message(data)
-            except (RedisError, OSError) as error:
+            except (RedisError, OSError, RedisUnavailable) as error:
                 if self._subscribed.is_set():
                     logger.warning("Redis subscription lost (%s); reconnecting", error)
                 self._subscribed.clear()
@@ -886,10 +903,18 @@ class RedisScripts:
     @property
     def armed(self) -> bool:
         held = self._held
-        return bool(held.scenarios or held.errors or held.faults)
+        # Unsubscribed, this process hears of no new script: it must look in Redis.
+        return bool(held.scenarios or held.errors or held.faults) or not self._store.subscribed
 
-    def peek_scenario(self, personal_code: str) -> Scenario | None:
-        return self._held.scenario_for(personal_code)
+    async def _current(self) -> Armed:
+        """What this process holds, read again from Redis while it is unsubscribed."""
+        if not self._store.subscribed:
+            self.forget_version()
+            await self.reload()
+        return self._held
+
+    async def peek_scenario(self, personal_code: str) -> Scenario | None:
+        return (await self._current()).scenario_for(personal_code)
 
     def drop(self, script: Script | None) -> None:
         """Forget a script this process still held but that has no use left."""
@@ -899,13 +924,13 @@ class RedisScripts:
                 scripts.remove(script)  # type: ignore[arg-type]
 
     async def take_error(self, op: Operation) -> ErrorScript | None:
-        for script in list(self._held.errors_for(op)):
+        for script in list((await self._current()).errors_for(op)):
             if await self._take_use(script):
                 return script
         return None
 
     async def take_fault(self, op: Operation, token: str | None) -> Fault | None:
-        for fault in list(self._held.faults_for(op, token)):
+        for fault in list((await self._current()).faults_for(op, token)):
             if await self._take_use(fault):
                 return fault
         return None

@@ -55,7 +55,7 @@ class SigningResponses:
             data["hash_algorithm"], data["hash"], data["country"], code, data.get("message")
         )
         scripts = self.store.scripts
-        scenario = scripts.peek_scenario(code) if scripts.armed else None
+        scenario = await scripts.peek_scenario(code) if scripts.armed else None
         session = await self.store.create(request, scenario)
         return orjson.dumps(
             {"status": "ok", "token": session.token, "control_code": session.control_code}

@@ -91,16 +91,16 @@ class ScriptStore(Protocol):
     """Where the scripts of a simulator are kept: in its memory (`Scripts`), or in Redis,
     shared by every process of the store (`redis_store.RedisScripts`).
 
-    `armed` and `peek_scenario` answer from what this process holds (on the request path,
-    without I/O); taking a use is atomic across every process that shares the store.
+    `armed` answers from what this process holds (on the request path, without I/O);
+    taking a use is atomic across every process that shares the store.
     """
 
     @property
     def armed(self) -> bool:
-        """Whether any script is armed: when not, a request needs no other look."""
+        """Whether any script may be armed: when not, a request needs no other look."""
         ...
 
-    def peek_scenario(self, personal_code: str) -> Scenario | None:
+    async def peek_scenario(self, personal_code: str) -> Scenario | None:
         """The first armed scenario of `personal_code`; the store's `create` takes its use."""
         ...
 
@@ -179,7 +179,7 @@ class Scripts:
 
     # -- taking: each use counts, the last one disarms -----------------------------------
 
-    def peek_scenario(self, personal_code: str) -> Scenario | None:
+    async def peek_scenario(self, personal_code: str) -> Scenario | None:
         return self.held.scenario_for(personal_code)
 
     def use_scenario(self, scenario: Scenario) -> None:

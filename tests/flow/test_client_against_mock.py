@@ -3,7 +3,7 @@
 Every Smart-ID demo identity, both locales, sync and async: initialize, check the control
 code against the hash, wait on the status long poll, and verify the signature with the
 certificate the simulator serves. In process; `test_over_a_real_socket` repeats the flow
-through uvicorn on 127.0.0.1.
+through the simulator's HTTP server on 127.0.0.1.
 """
 
 from __future__ import annotations

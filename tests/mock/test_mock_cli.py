@@ -27,6 +27,7 @@ def test_help_lists_the_options(capsys: pytest.CaptureFixture[str]) -> None:
         "--allow-any-code",
         "--max-sessions",
         "--log-level",
+        "--workers",
     ):
         assert option in out
 
@@ -43,6 +44,8 @@ def test_help_lists_the_options(capsys: pytest.CaptureFixture[str]) -> None:
         (["--max-sessions", "0"], "--max-sessions"),
         (["--seed", "1.5"], "--seed"),
         (["--log-level", "loud"], "--log-level"),
+        (["--workers", "0"], "--workers"),
+        (["--workers", "two"], "--workers"),
         (["--access-token", ""], "access token"),
         (["--unknown"], "unrecognized"),
     ],
@@ -101,3 +104,16 @@ def test_access_tokens_come_from_options_else_environment_else_the_docs(
     monkeypatch.setenv(ENV_ACCESS_TOKENS, " first, second ,")
     assert cli._access_tokens(None) == {"first", "second"}
     assert cli._access_tokens(["given"]) == {"given"}
+
+
+def test_several_workers_without_a_shared_store_are_refused_in_one_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["--workers", "2"])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "marksign-mock: error: --workers 2 needs --store redis://...: in memory each worker "
+        "keeps sessions of its own, and a status call could reach one that never saw its "
+        "session"
+    )

@@ -163,3 +163,18 @@ def test_a_redis_restart_answers_in_the_error_shape_then_recovers(
         assert " unreachable (" in text
         assert " reachable again" in text
         assert "Traceback" not in text
+
+
+def test_workers_arm_a_scenario_file_once(redis: RedisServer, tmp_path: Path) -> None:
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text("errors:\n  - operation: initialize\n    error_code: 50001\n    times: 2\n")
+    options = ["--workers", "2", "--scenario", str(scenario), "--log-level", "warning"]
+    with simulator(redis, tmp_path / "w.log", *options) as workers:
+        with MockController.at(workers.base_url) as control:
+            (armed,) = control.scripts()  # once, not once per worker
+            assert (armed.details["error_code"], armed.remaining) == (50001, 2)
+        codes = [
+            httpx.post(workers.base_url + INITIALIZE, json=BODY, timeout=10).status_code
+            for _ in range(4)  # a new connection each: both workers take part
+        ]
+        assert codes == [500, 500, 200, 200]

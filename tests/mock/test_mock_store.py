@@ -15,7 +15,9 @@ from marksign_mock.exceptions import ApiError
 from marksign_mock.models import ManualClock, SessionRequest
 from marksign_mock.person import DEMO_IDENTITIES, Outcome, SimulatedPerson
 from marksign_mock.redis_store import RedisStore
+from marksign_mock.scripts import ErrorScript
 from marksign_mock.stores import Store
+from marksign_spec import load_spec
 
 from tests.stores import StoreFactory, unique_prefix
 from tools.redis_server import RedisServer
@@ -26,6 +28,7 @@ REFUSES = "30403039917"
 NEVER_ANSWERS = "30403039983"
 pytestmark = pytest.mark.anyio
 
+STATUS_OPERATION = next(op for op in load_spec().operations if op.role == "status")
 TOKEN_SHAPE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 pytest_plugins = ["tests.store_fixtures"]
@@ -397,3 +400,27 @@ async def test_releasing_a_stopping_processs_polls_answers_them_and_keeps_shared
     else:  # the sessions go with the process
         with raises_code(40402):
             await waiting
+
+
+async def test_a_process_that_hears_nothing_reads_the_scripts_from_redis(
+    redis_server: RedisServer,
+) -> None:
+    # `deaf` never subscribed (as after a Redis restart, until it subscribes again): a
+    # script armed through `one` must still apply in it.
+    prefix = unique_prefix()
+    one, deaf = (
+        RedisStore(redis_server.url, prefix=prefix),
+        RedisStore(redis_server.url, prefix=prefix),
+    )
+    await one.open()
+    try:
+        assert deaf.scripts.armed  # it cannot know: it must look
+        assert await deaf.scripts.take_error(STATUS_OPERATION) is None
+        await one.scripts.arm(ErrorScript(0, "status", 50003, None, None, 1))
+        taken = await deaf.scripts.take_error(STATUS_OPERATION)
+        assert taken is not None
+        assert taken.error_code == 50003
+        assert await one.scripts.take_error(STATUS_OPERATION) is None  # its one use is gone
+    finally:
+        await one.aclose()
+        await deaf.aclose()

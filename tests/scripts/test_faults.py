@@ -1,4 +1,4 @@
-"""Every fault, over a real socket (uvicorn on 127.0.0.1) and in process, against the
+"""Every fault, over a real socket (our HTTP server on 127.0.0.1) and in process, against the
 generated client: each ends in the outcome the client documents, `Error`,
 `UnexpectedResponse` or an httpx exception, never anything bare."""
 

@@ -1,0 +1,902 @@
+"""The simulator's HTTP/1.1 server (`marksign_mock.server`) over real sockets on 127.0.0.1.
+
+Most tests speak raw HTTP to the server with a small ASGI app of their own
+(`asgi_apps.EchoApp`), to see the wire itself; some use the simulator (`BackgroundServer`).
+The worker tests start processes: `python -m tests.mock.asgi_apps` and `marksign-mock`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email.utils
+import json
+import logging
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Self
+
+import httpx
+import pytest
+from marksign_mock import BackgroundServer, MockConfig
+from marksign_mock.launcher import READY_PREFIX
+from marksign_mock.server import (
+    ASGIApp,
+    HttpServer,
+    Receive,
+    Scope,
+    Send,
+    ServerSettings,
+    StartupFailed,
+    bind_socket,
+)
+from starlette.applications import Starlette
+
+from tests.spec_facts import DOCS_ACCESS_TOKEN
+from tools.redis_server import RedisServer
+
+from .asgi_apps import EchoApp
+
+pytest_plugins = ["tests.store_fixtures"]
+
+pytestmark = pytest.mark.socket
+
+REPO = Path(__file__).resolve().parents[2]
+UNKNOWN_STATUS = "/en/smartid/sign/hash/status/00000000-0000-4000-8000-000000000000.json"
+STATUS_BODY = json.dumps({"access_token": DOCS_ACCESS_TOKEN}).encode()
+
+
+# -- a server in a thread, and a raw HTTP client -------------------------------------------
+
+
+class Served:
+    """`HttpServer(app)` on 127.0.0.1 in a thread of its own, for the `with` block."""
+
+    def __init__(self, app: ASGIApp, settings: ServerSettings | None = None) -> None:
+        self.server = HttpServer(app, settings)
+        self.sock = bind_socket("127.0.0.1", 0)
+        self.port: int = self.sock.getsockname()[1]
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.failure: BaseException | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        async def main() -> None:
+            self.loop = asyncio.get_running_loop()
+            await self.server.serve([self.sock], ready=self._ready.set)
+
+        try:
+            asyncio.run(main())
+        except BaseException as failure:
+            self.failure = failure
+        finally:
+            self.sock.close()
+            self._ready.set()
+
+    def start(self) -> None:
+        self._thread.start()
+        assert self._ready.wait(10)
+
+    def stop(self) -> None:
+        """Begin the graceful shutdown (returns at once)."""
+        assert self.loop is not None
+        self.loop.call_soon_threadsafe(self.server.stop)
+
+    def join(self) -> None:
+        self._thread.join(10)
+        assert not self._thread.is_alive()
+
+    def __enter__(self) -> Self:
+        self.start()
+        assert self.failure is None, self.failure
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._thread.is_alive():
+            self.stop()
+        self.join()
+
+
+@dataclass
+class Answer:
+    status: int
+    reason: bytes
+    headers: list[tuple[bytes, bytes]]
+    body: bytes = b""
+    raw_head: bytes = b""
+
+    def header(self, name: bytes) -> bytes | None:
+        values = [v for n, v in self.headers if n.lower() == name]
+        assert len(values) <= 1, f"{name!r} sent {len(values)} times"
+        return values[0] if values else None
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Raw:
+    """A client socket that writes bytes as given and reads answers one at a time."""
+
+    port: int
+    sock: socket.socket = field(init=False)
+    stream: IO[bytes] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        self.stream = self.sock.makefile("rb")
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def read(self, *, head: bool = False) -> Answer:
+        """The next answer; `head`: the request was HEAD (the answer has no body)."""
+        status_line = self.stream.readline()
+        assert status_line, "the server closed the connection instead of answering"
+        version, status, reason = status_line.rstrip(b"\r\n").split(b" ", 2)
+        assert version == b"HTTP/1.1"
+        lines = [status_line]
+        headers = []
+        while (line := self.stream.readline()) not in (b"\r\n", b""):
+            lines.append(line)
+            name, _, value = line.rstrip(b"\r\n").partition(b":")
+            headers.append((name, value.strip()))
+        answer = Answer(int(status), reason, headers, raw_head=b"".join(lines))
+        if head or answer.status < 200 or answer.status in (204, 304):
+            return answer
+        length = answer.header(b"content-length")
+        if length is not None:
+            answer.body = self.stream.read(int(length))
+        elif answer.header(b"transfer-encoding") == b"chunked":
+            parts = []
+            while size := int(self.stream.readline().strip(), 16):
+                parts.append(self.stream.read(size))
+                assert self.stream.readline() == b"\r\n"
+            assert self.stream.readline() == b"\r\n"
+            answer.body = b"".join(parts)
+        else:  # close-delimited
+            answer.body = self.stream.read()
+        return answer
+
+    def closed_by_server(self) -> bool:
+        """True when the server closes the connection before sending anything more."""
+        try:
+            return self.stream.read(1) == b""
+        except ConnectionResetError:
+            return True
+
+    def close(self) -> None:
+        self.stream.close()
+        self.sock.close()
+
+
+@contextlib.contextmanager
+def raw(port: int) -> Iterator[Raw]:
+    client = Raw(port)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def get(path: str, *headers: str, version: str = "1.1", method: str = "GET") -> bytes:
+    lines = [f"{method} {path} HTTP/{version}", "Host: test", *headers]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def post(path: str, body: bytes, *headers: str) -> bytes:
+    head = [
+        f"POST {path} HTTP/1.1",
+        "Host: test",
+        "Content-Type: application/json",
+        f"Content-Length: {len(body)}",
+        *headers,
+    ]
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
+def chunked(path: str, chunks: list[bytes]) -> bytes:
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n"
+    ).encode()
+    return head + b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in chunks) + b"0\r\n\r\n"
+
+
+@pytest.fixture
+def echo() -> Iterator[tuple[EchoApp, Served]]:
+    app = EchoApp()
+    with Served(app) as served:
+        yield app, served
+
+
+def server_errors(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "marksign_mock.server" and r.levelno >= 40]
+
+
+# -- the ASGI scope ------------------------------------------------------------------------
+
+
+def test_the_scope_is_asgi_3_with_the_path_decoded_and_the_transport(
+    echo: tuple[EchoApp, Served],
+) -> None:
+    _, served = echo
+    with raw(served.port) as client:
+        client.send(get("/a%20b/c?x=1&y=%20", "X-Mixed-Case: Value"))
+        seen = client.read().json()
+        local, peer = client.sock.getsockname(), client.sock.getpeername()
+    assert seen["type"] == "http"
+    assert seen["asgi"]["version"] == "3.0"
+    assert seen["http_version"] == "1.1"
+    assert (seen["method"], seen["scheme"], seen["root_path"]) == ("GET", "http", "")
+    assert (seen["path"], seen["raw_path"]) == ("/a b/c", "/a%20b/c")
+    assert seen["query_string"] == "x=1&y=%20"
+    assert ["x-mixed-case", "Value"] in seen["headers"]
+    assert seen["client"] == list(local[:2])
+    assert seen["server"] == list(peer[:2])
+    assert seen["transport_in_scope"]
+
+
+# -- connections: keep-alive, pipelining, HTTP/1.0, Connection: close ----------------------
+
+
+def test_a_connection_serves_request_after_request(echo: tuple[EchoApp, Served]) -> None:
+    _, served = echo
+    with raw(served.port) as client:
+        client.send(get("/first"))
+        first = client.read()
+        client.send(get("/second"))
+        second = client.read()
+    assert first.json()["path"] == "/first"
+    assert second.json()["path"] == "/second"
+    assert first.json()["client"] == second.json()["client"]  # the same connection
+    assert first.header(b"connection") is None  # HTTP/1.1 keeps it open without saying so
+
+
+def test_pipelined_requests_are_answered_in_order_one_at_a_time(
+    echo: tuple[EchoApp, Served],
+) -> None:
+    app, served = echo
+    with raw(served.port) as client:
+        client.send(
+            get("/one") + post("/two", b'{"n": 2}') + chunked("/three", [b"{", b"}"]) + get("/4")
+        )
+        paths = [client.read().json()["path"] for _ in range(4)]
+    assert paths == ["/one", "/two", "/three", "/4"]
+    assert app.most_in_flight == 1
+
+
+def test_pipelined_requests_to_the_simulator_are_answered_in_order() -> None:
+    with BackgroundServer(_simulator()) as server, raw(server.port) as client:
+        client.send(
+            post(UNKNOWN_STATUS, STATUS_BODY)
+            + get("/_mock/certificate.pem")
+            + post(UNKNOWN_STATUS, b"{")
+        )
+        answers = [client.read() for _ in range(3)]
+    assert [a.status for a in answers] == [404, 200, 400]
+    assert answers[0].json()["error_code"] == 40402
+    assert answers[1].body.startswith(b"-----BEGIN CERTIFICATE-----")
+
+
+def test_http_1_0_closes_after_the_answer(echo: tuple[EchoApp, Served]) -> None:
+    _, served = echo
+    with raw(served.port) as client:
+        client.send(get("/old", version="1.0"))
+        answer = client.read()
+        assert answer.json()["http_version"] == "1.0"
+        assert answer.header(b"connection") == b"close"
+        assert client.closed_by_server()
+
+
+def test_http_1_0_keeps_the_connection_when_asked(echo: tuple[EchoApp, Served]) -> None:
+    _, served = echo
+    with raw(served.port) as client:
+        client.send(get("/one", "Connection: keep-alive", version="1.0"))
+        first = client.read()
+        client.send(get("/two", "Connection: keep-alive", version="1.0"))
+        second = client.read()
+    assert first.header(b"connection") == b"keep-alive"
+    assert second.json()["path"] == "/two"
+
+
+def test_http_1_0_gets_a_streamed_answer_until_the_connection_closes(
+    echo: tuple[EchoApp, Served],
+) -> None:
+    _, served = echo
+    with raw(served.port) as client:
+        client.send(get("/stream", "Connection: keep-alive", version="1.0"))
+        answer = client.read()
+    assert answer.header(b"transfer-encoding") is None
+    assert answer.header(b"content-length") is None
+    assert answer.body == b"one,two,three"
+
+
+def test_a_streamed_answer_is_chunked_on_http_1_1(echo: tuple[EchoApp, Served]) -> None:
+    _, served = echo
+    with raw(served.port) as client:
+        client.send(get("/stream") + get("/after"))
+        answer = client.read()
+        after = client.read()
+    assert answer.header(b"transfer-encoding") == b"chunked"
+    assert answer.body == b"one,two,three"
+    assert after.json()["path"] == "/after"
+
+
+def test_connection_close_from_the_client_is_honoured(echo: tuple[EchoApp, Served]) -> None:
+    _, served = echo
+    with raw(served.port) as client:
+        client.send(get("/bye", "Connection: close") + get("/ignored"))
+        answer = client.read()
+        assert answer.header(b"connection") == b"close"
+        assert client.closed_by_server()
+
+
+def test_connection_close_from_the_app_is_honoured(echo: tuple[EchoApp, Served]) -> None:
+    _, served = echo
+    with raw(served.port) as client:
+        client.send(get("/close-header"))
+        assert client.read().header(b"connection") == b"close"
+        assert client.closed_by_server()
+
+
+# -- request bodies ------------------------------------------------------------------------
+
+
+def test_a_chunked_request_body_reaches_the_app_whole(echo: tuple[EchoApp, Served]) -> None:
+    _, served = echo
+    with raw(served.port) as client:
+        client.send(chunked("/echo", [b'{"a":', b' "b"', b"}"]))
+        assert client.read().json()["body"] == '{"a": "b"}'
+
+
+def test_a_chunked_request_to_the_simulator_is_read() -> None:
+    with BackgroundServer(_simulator()) as server, raw(server.port) as client:
+        client.send(chunked(UNKNOWN_STATUS, [STATUS_BODY[:10], STATUS_BODY[10:]]))
+        answer = client.read()
+    assert (answer.status, answer.json()["error_code"]) == (404, 40402)
+
+
+def test_a_large_body_is_streamed_and_reading_pauses_while_the_app_waits(
+    echo: tuple[EchoApp, Served],
+) -> None:
+    # The app receives only once the server stopped reading: what it gets in one message
+    # is what the server buffered, bounded by the high-water mark and one socket read.
+    _, served = echo
+    body = b"x" * (4 * 1024 * 1024)
+    with raw(served.port) as client:
+        client.send(post("/wait-for-pause", body))
+        seen = client.read().json()
+    assert len(seen["body"]) == len(body)
+    assert seen["body_messages"] > 1
+    assert seen["largest_body_message"] <= ServerSettings().body_high_water + 256 * 1024
+
+
+def test_expect_100_continue_is_answered_when_the_app_reads_the_body() -> None:
+    with BackgroundServer(_simulator()) as server, raw(server.port) as client:
+        head = post(UNKNOWN_STATUS, STATUS_BODY, "Expect: 100-continue")[: -len(STATUS_BODY)]
+        client.send(head)
+        interim = client.read()
+        assert (interim.status, interim.raw_head) == (100, b"HTTP/1.1 100 Continue\r\n")
+        client.send(STATUS_BODY)
+        final = client.read()
+        assert (final.status, final.json()["error_code"]) == (404, 40402)
+        client.send(get("/_mock/certificate.pem"))  # the connection goes on
+        assert client.read().status == 200
+
+
+def test_expect_100_continue_refused_by_the_length_gets_no_100_and_closes() -> None:
+    config = MockConfig(answer_delay=0, max_body_bytes=1000)
+    with BackgroundServer(_simulator(config)) as server, raw(server.port) as client:
+        client.send(
+            b"POST %s HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 5000\r\nExpect: 100-continue\r\n\r\n" % UNKNOWN_STATUS.encode()
+        )
+        answer = client.read()
+        assert (answer.status, answer.json()["error_code"]) == (413, 41300)
+        assert answer.header(b"connection") == b"close"
+        assert client.closed_by_server()
+
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_a_body_over_the_limit_is_refused_and_the_connection_goes_on(framing: str) -> None:
+    config = MockConfig(answer_delay=0, max_body_bytes=1000)
+    big = b'{"access_token": "' + b"x" * 200_000 + b'"}'
+    request = (
+        post(UNKNOWN_STATUS, big)
+        if framing == "content-length"
+        else chunked(UNKNOWN_STATUS, [big[i : i + 4096] for i in range(0, len(big), 4096)])
+    )
+    with BackgroundServer(_simulator(config)) as server, raw(server.port) as client:
+        client.send(request)
+        answer = client.read()
+        assert (answer.status, answer.json()["error_code"]) == (413, 41300)
+        client.send(post(UNKNOWN_STATUS, STATUS_BODY))
+        assert client.read().status == 404
+
+
+# -- answers: HEAD, date, errors ----------------------------------------------------------
+
+
+def test_head_gets_the_headers_without_the_body(echo: tuple[EchoApp, Served]) -> None:
+    _, served = echo
+    with raw(served.port) as client:
+        client.send(get("/same", method="GET"))
+        full = client.read()
+        client.send(get("/same", method="HEAD") + get("/next"))
+        head = client.read(head=True)
+        after = client.read()  # parses only if no body bytes followed the HEAD answer
+    assert head.status == 200
+    assert head.header(b"content-length") is not None
+    assert after.json()["path"] == "/next"
+    assert len(full.body) > 0
+
+
+def test_head_to_the_simulator_is_405_without_a_body() -> None:
+    with BackgroundServer(_simulator()) as server, raw(server.port) as client:
+        client.send(get("/_mock/certificate.pem", method="HEAD") + get("/_mock/certificate.pem"))
+        head = client.read(head=True)
+        after = client.read()
+    assert (head.status, head.header(b"allow")) == (405, b"GET")
+    assert after.status == 200
+
+
+def test_answers_carry_a_date_and_no_server_header(echo: tuple[EchoApp, Served]) -> None:
+    _, served = echo
+    with raw(served.port) as client:
+        client.send(get("/"))
+        answer = client.read()
+    date = answer.header(b"date")
+    assert date is not None
+    assert date.endswith(b" GMT")
+    assert email.utils.parsedate_to_datetime(date.decode()).tzinfo is not None
+    assert answer.header(b"server") is None
+
+
+def _error(answer: Answer, status: int, code: int) -> str:
+    assert answer.status == status
+    assert answer.header(b"content-type") == b"application/json"
+    error = answer.json()
+    assert (error["status"], error["error_code"]) == ("error", code)
+    message: str = error["message"]
+    return message
+
+
+def test_an_app_that_fails_before_answering_gets_a_500_in_the_error_shape(
+    echo: tuple[EchoApp, Served], caplog: pytest.LogCaptureFixture
+) -> None:
+    _, served = echo
+    with caplog.at_level(logging.ERROR), raw(served.port) as client:
+        client.send(get("/raise"))
+        message = _error(client.read(), 500, 50000)
+        client.send(get("/after"))  # the connection goes on
+        assert client.read().status == 200
+    assert message == "Klaida apdorojant užklausą"  # 50000 in the bare path's locale (LT)
+    (logged,) = server_errors(caplog)
+    assert "GET /raise" in logged.getMessage()
+    assert logged.exc_info is not None
+
+
+def test_an_app_that_returns_without_answering_gets_a_500(
+    echo: tuple[EchoApp, Served], caplog: pytest.LogCaptureFixture
+) -> None:
+    _, served = echo
+    with caplog.at_level(logging.ERROR), raw(served.port) as client:
+        client.send(get("/no-answer"))
+        _error(client.read(), 500, 50000)
+    assert len(server_errors(caplog)) == 1
+
+
+def test_an_app_that_fails_halfway_through_its_answer_has_the_connection_closed(
+    echo: tuple[EchoApp, Served], caplog: pytest.LogCaptureFixture
+) -> None:
+    _, served = echo
+    with caplog.at_level(logging.ERROR), raw(served.port) as client:
+        client.send(get("/raise-after-start"))
+        status_line = client.stream.readline()
+        rest = client.stream.read()  # until the server closes
+    assert status_line.startswith(b"HTTP/1.1 200 ")
+    assert rest.endswith(b"\r\n\r\n12345")  # the head, then half the promised body
+    (logged,) = server_errors(caplog)
+    assert "GET /raise-after-start" in logged.getMessage()
+
+
+# -- requests that are not HTTP ------------------------------------------------------------
+
+NOT_HTTP = {
+    "request-line": b"GARBAGE\r\n\r\n",
+    "content-length": b"POST /en/x HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+    "header-name": b"GET /en/x HTTP/1.1\r\nBad Header: 1\r\n\r\n",
+    "header-value": b"GET /en/x HTTP/1.1\r\nX: a\x01b\r\n\r\n",
+    "long-head": b"GET /en/x HTTP/1.1\r\nX: " + b"a" * 70_000 + b"\r\n\r\n",
+    "upgrade": b"GET /en/x HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+    "length-and-chunked": (
+        b"POST /en/x HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("request_bytes", NOT_HTTP.values(), ids=NOT_HTTP.keys())
+def test_a_request_that_is_not_http_gets_400_in_the_error_shape_and_a_close(
+    echo: tuple[EchoApp, Served], request_bytes: bytes
+) -> None:
+    app, served = echo
+    with raw(served.port) as client:
+        client.send(request_bytes)
+        answer = client.read()
+        assert client.closed_by_server()
+    message = _error(answer, 400, 40001)
+    assert message == "Invalid parameter [request]: This value is not valid."
+    assert answer.header(b"connection") == b"close"
+    assert app.most_in_flight == 0  # the app never saw it
+
+
+def test_a_broken_chunked_body_gets_400_and_the_app_sees_the_client_leave(
+    echo: tuple[EchoApp, Served],
+) -> None:
+    app, served = echo
+    with raw(served.port) as client:
+        client.send(b"POST /en/x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\nzz\r\n")
+        _error(client.read(), 400, 40001)
+        assert client.closed_by_server()
+    assert app.done.wait(10)
+    assert app.events[-1] == "disconnect before the body ended"
+
+
+def test_the_400_speaks_the_paths_locale(echo: tuple[EchoApp, Served]) -> None:
+    _, served = echo
+    with raw(served.port) as client:
+        client.send(b"GET /smartid/x HTTP/1.1\r\nContent-Length: x\r\n\r\n")
+        message = _error(client.read(), 400, 40001)
+    assert message.startswith("Neteisingas parametras [request]")
+
+
+def test_a_bad_request_after_good_ones_is_answered_after_them(
+    echo: tuple[EchoApp, Served],
+) -> None:
+    _, served = echo
+    with raw(served.port) as client:
+        client.send(get("/good") + get("/also-good") + b"GARBAGE\r\n\r\n")
+        first, second, third = client.read(), client.read(), client.read()
+        assert client.closed_by_server()
+    assert [first.json()["path"], second.json()["path"]] == ["/good", "/also-good"]
+    _error(third, 400, 40001)
+
+
+# -- the connection as the app sees it ------------------------------------------------------
+
+
+def test_the_app_closing_the_connection_then_receives_a_disconnect(
+    echo: tuple[EchoApp, Served],
+) -> None:
+    app, served = echo
+    with raw(served.port) as client:
+        client.send(get("/close-self"))
+        assert client.closed_by_server()
+    assert app.done.wait(10)
+    assert app.events[-1] == "http.disconnect"
+
+
+def test_a_long_poll_whose_client_left_runs_on_and_the_server_serves_the_next(
+    echo: tuple[EchoApp, Served], caplog: pytest.LogCaptureFixture
+) -> None:
+    app, served = echo
+    with caplog.at_level(logging.WARNING):
+        client = Raw(served.port)
+        client.send(get("/poll"))
+        assert app.entered.wait(10)
+        client.close()
+        assert app.done.wait(10)  # not cancelled: it saw the client leave, and finished
+        with raw(served.port) as other:
+            other.send(get("/next"))
+            assert other.read().json()["path"] == "/next"
+    assert app.events[-2:] == ["http.disconnect", "poll finished"]
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+def test_writing_waits_while_the_client_does_not_read(echo: tuple[EchoApp, Served]) -> None:
+    app, served = echo
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a slow, small window
+    sock.settimeout(30)
+    sock.connect(("127.0.0.1", served.port))
+    with sock, sock.makefile("rb") as stream:
+        sock.sendall(get("/big"))
+        while stream.readline() != b"\r\n":
+            pass
+        total = 0
+        while size := int(stream.readline().strip(), 16):
+            total += len(stream.read(size))
+            stream.readline()
+    assert total == 256 * 65536
+    # Without flow control the app would have buffered most of its 16 MiB at once.
+    assert app.largest_write_buffer < 1024 * 1024
+
+
+def test_an_idle_connection_is_closed_after_the_idle_timeout() -> None:
+    with Served(EchoApp(), ServerSettings(idle_timeout=0.2)) as served:
+        with raw(served.port) as client:
+            client.send(get("/"))
+            assert client.read().status == 200
+            assert client.closed_by_server()
+        with raw(served.port) as silent:  # one that never sent anything
+            assert silent.closed_by_server()
+
+
+# -- lifespan and shutdown -----------------------------------------------------------------
+
+
+def test_the_lifespan_starts_and_stops_the_app() -> None:
+    app = EchoApp()
+    with Served(app):
+        assert app.events == ["startup"]
+    assert app.events == ["startup", "shutdown"]
+
+
+async def _failing_startup(scope: Scope, receive: Receive, send: Send) -> None:
+    assert scope["type"] == "lifespan"
+    await receive()
+    raise RuntimeError("no database\nat all")
+
+
+@contextlib.asynccontextmanager
+async def _failing_lifespan(_: object) -> Any:
+    raise ValueError("cannot start")
+    yield  # pragma: no cover
+
+
+@pytest.mark.parametrize(
+    ("app", "reason"),
+    [
+        (_failing_startup, "RuntimeError: no database at all"),
+        (Starlette(lifespan=_failing_lifespan), "ValueError: cannot start"),
+    ],
+    ids=["raises", "starlette-startup-failed"],
+)
+def test_a_failed_startup_stops_the_server_with_one_line(app: ASGIApp, reason: str) -> None:
+    served = Served(app)
+    served.start()
+    served.join()
+    assert isinstance(served.failure, StartupFailed)
+    assert str(served.failure) == f"the app's startup failed: {reason}"
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", served.port), timeout=10)
+
+
+def test_shutdown_lets_the_request_in_flight_finish_and_closes_idle_connections() -> None:
+    app = EchoApp()
+    with Served(app) as served, raw(served.port) as busy, raw(served.port) as idle:
+        idle.send(get("/"))
+        idle.read()
+        busy.send(get("/hold"))
+        assert app.entered.wait(10)
+        served.stop()
+        assert idle.closed_by_server()
+        assert app.loop is not None
+        assert app.release is not None
+        app.loop.call_soon_threadsafe(app.release.set)
+        answer = busy.read()
+        assert answer.status == 200
+        assert answer.header(b"connection") == b"close"
+        assert busy.closed_by_server()
+        served.join()
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", served.port), timeout=10)
+    assert app.events == ["startup", "shutdown"]
+
+
+def test_shutdown_cancels_a_request_that_outlives_the_grace() -> None:
+    app = EchoApp()
+    settings = ServerSettings(graceful_timeout=0.1)
+    with Served(app, settings) as served, raw(served.port) as busy:
+        busy.send(get("/hold"))
+        assert app.entered.wait(10)
+        served.stop()
+        assert busy.closed_by_server()  # without an answer
+        served.join()
+    assert app.events == ["startup", "cancelled", "shutdown"]
+
+
+# -- workers -------------------------------------------------------------------------------
+
+
+class Process:
+    """A command that prints READY_PREFIX + URL when it serves; stderr read line by line."""
+
+    def __init__(self, command: list[str]) -> None:
+        self.process = subprocess.Popen(
+            command,
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
+        self.out: queue.Queue[str | None] = queue.Queue()
+        self.err: queue.Queue[str | None] = queue.Queue()
+        self.err_lines: list[str] = []
+        for stream, into in ((self.process.stdout, self.out), (self.process.stderr, self.err)):
+            threading.Thread(target=self._pump, args=(stream, into), daemon=True).start()
+
+    @staticmethod
+    def _pump(stream: IO[str] | None, into: queue.Queue[str | None]) -> None:
+        assert stream is not None
+        for line in stream:
+            into.put(line)
+        into.put(None)
+
+    def url(self) -> str:
+        while (line := self.out.get(timeout=60)) is not None:
+            if line.startswith(READY_PREFIX):
+                return line.removeprefix(READY_PREFIX).strip()
+        raise AssertionError(f"it exited with {self.process.wait()} before serving")
+
+    def log_line(self, containing: str) -> str:
+        """The next stderr line that contains `containing` (waits for it)."""
+        while (line := self.err.get(timeout=60)) is not None:
+            self.err_lines.append(line)
+            if containing in line:
+                return line
+        raise AssertionError(f"no log line with {containing!r}: {self.err_lines}")
+
+    def rest_of_stderr(self) -> list[str]:
+        self.process.wait(timeout=60)
+        while (line := self.err.get(timeout=60)) is not None:
+            self.err_lines.append(line)
+        return self.err_lines
+
+    def interrupt(self) -> int:
+        self.process.send_signal(signal.SIGINT)  # what Ctrl+C does
+        return self.process.wait(timeout=30)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+@contextlib.contextmanager
+def running(command: list[str]) -> Iterator[Process]:
+    process = Process(command)
+    try:
+        yield process
+    finally:
+        process.close()
+
+
+def _pids(url: str, connections: int) -> list[int]:
+    """The worker pid that answered each of `connections` new connections."""
+    pids = []
+    for _ in range(connections):
+        with httpx.Client(base_url=url, timeout=10) as client:  # a connection of its own
+            pids.append(client.get("/").json()["pid"])
+    return pids
+
+
+def test_workers_share_one_port_and_each_answers_connections() -> None:
+    command = [sys.executable, "-m", "tests.mock.asgi_apps", "pid", "2"]
+    with running(command) as parent:
+        url = parent.url()
+        pids = _pids(url, 64)  # SO_REUSEPORT hashes each connection to a worker
+        assert len(set(pids)) == 2
+        assert parent.process.pid not in pids
+        assert parent.interrupt() == 0
+    for pid in set(pids):  # stopped with the parent
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+def test_a_worker_that_dies_is_logged_and_replaced() -> None:
+    command = [sys.executable, "-m", "tests.mock.asgi_apps", "pid", "2"]
+    with running(command) as parent:
+        url = parent.url()
+        first = set(_pids(url, 64))
+        victim = min(first)
+        os.kill(victim, signal.SIGKILL)
+        died = parent.log_line(f"(pid {victim})")
+        assert "was killed by SIGKILL; starting another" in died
+        parent.log_line(f"in place of pid {victim}")
+        later = set(_pids(url, 64))
+        assert victim not in later
+        assert len(later) == 2
+        assert len(later - first) == 1
+        assert parent.interrupt() == 0
+
+
+def test_a_worker_that_fails_to_start_stops_them_all(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "tests.mock.asgi_apps", "second-fails", "2", str(tmp_path)]
+    with running(command) as parent:
+        lines = parent.rest_of_stderr()
+        assert parent.process.returncode == 1
+    # Which of the two builds its app first is up to the OS.
+    assert re.fullmatch(
+        r"asgi_apps: worker [01]: cannot build the app: RuntimeError: this worker cannot start\n",
+        lines[-1],
+    )
+    started = int((tmp_path / "first.pid").read_text())
+    with pytest.raises(ProcessLookupError):  # the worker that did start was stopped
+        os.kill(started, 0)
+
+
+def test_the_command_serves_from_workers_that_share_a_redis_store(
+    redis_server: RedisServer,
+) -> None:
+    store = redis_server.url.removesuffix("/0") + "/1"  # a database of this test's own
+    command = [
+        str(Path(sys.executable).with_name("marksign-mock")),
+        *("--workers", "2", "--store", store, "--port", "0", "--answer-delay", "0"),
+        *("--log-level", "warning"),
+    ]
+    with running(command) as parent:
+        url = parent.url()
+        httpx.post(f"{url}/_mock/reset", timeout=10).raise_for_status()
+        for _ in range(8):
+            with httpx.Client(base_url=url, timeout=10) as client:
+                assert client.get("/_mock/certificate.pem").status_code == 200
+                unknown = client.post(UNKNOWN_STATUS, json={"access_token": DOCS_ACCESS_TOKEN})
+                assert unknown.json()["error_code"] == 40402
+        tokens = []
+        for _ in range(8):  # a new connection each: either worker starts the session...
+            started = httpx.post(
+                f"{url}/en/smartid/sign/hash.json",
+                json={
+                    "access_token": DOCS_ACCESS_TOKEN,
+                    "hash": "4e7a9ec2d9a7e4d3ed3c0d10b1a15bd4c56b81f7df6f8bc8e3a0dd7b4e5a7bbf",
+                    "hash_algorithm": "SHA256",
+                    "country": "LT",
+                    "code": "30303039914",
+                },
+                timeout=10,
+            )
+            tokens.append(started.json()["token"])
+        for token in tokens:  # ...and either answers its status: the sessions are shared
+            done = httpx.post(
+                f"{url}/en/smartid/sign/hash/status/{token}.json",
+                json={"access_token": DOCS_ACCESS_TOKEN},
+                timeout=10,
+            )
+            assert done.json()["status"] == "ok", done.text
+        assert parent.interrupt() == 0
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_the_command_says_in_one_line_when_it_cannot_listen(
+    workers: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from marksign_mock import cli
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        # (Workers need a shared store; it is not reached before the port is taken.)
+        store = ["--store", "redis://127.0.0.1:9/0"] if workers != "1" else []
+        options = ["--port", str(port), "--workers", workers, *store, "--log-level", "warning"]
+        code = cli.main(options)
+    assert code == 1
+    assert capsys.readouterr().err == (
+        f"marksign-mock: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+    )
+
+
+def _simulator(config: MockConfig | None = None) -> Any:
+    from marksign_mock import create_app
+
+    return create_app(config or MockConfig(answer_delay=0))
