@@ -15,7 +15,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Final
 
-from marksign_spec import Operation, Spec, load_spec
+from marksign_spec import Spec, load_spec
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,19 +23,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .config import MockConfig
 from .control import ControlPlane, ScriptBook, ScriptFile
 from .exceptions import ApiError
-from .faults import STATUS_HEADER
-from .journal import JournalEntry, JournalStore, Scrubber
+from .journal import JournalStore
 from .models import SessionStore
-from .rendering import exception_handlers, is_control_path, printable
+from .recording import JournalRecorder, Recording
+from .rendering import exception_handlers, printable
 from .responses import SigningResponses
-from .routing import FAULT_SCOPE_KEY, OPERATION_SCOPE_KEY, OperationDispatch, operation_routes
+from .routing import OperationDispatch, operation_routes
 from .scripts import ScriptStore
 from .stores import Store, as_store, open_store
 
 logger = logging.getLogger("marksign_mock")
 
 SWEEP_INTERVAL: Final = 1.0  # seconds between sweeps of expired sessions
-ANSWER_READ_LIMIT: Final = 4096  # answer bytes read for its error_code
 
 
 class RequestLog:
@@ -65,87 +64,6 @@ class RequestLog:
             )
 
 
-class JournalRecorder:
-    """ASGI middleware: every request of the gateway's API into the journal (not those of
-    the control plane), its body scrubbed of access tokens, with the answer's status and
-    `error_code`. It runs on every request: what can wait (formatting the time, reading
-    the error code) is done when the journal is read."""
-
-    def __init__(self, app: ASGIApp, journal: JournalStore, secrets: tuple[bytes, ...]) -> None:
-        self.app = app
-        self.journal = journal
-        self.scrubber = Scrubber(secrets)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or is_control_path(scope["path"]):
-            await self.app(scope, receive, send)
-            return
-        at = time.time()
-        started = time.perf_counter()
-        body: list[bytes] = []
-        answer: list[bytes] = []
-        start: list[Message] = []
-
-        async def receiving() -> Message:
-            message = await receive()
-            if message["type"] == "http.request":
-                body.append(message.get("body", b""))
-            return message
-
-        async def sending(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                start.append(message)
-            elif not answer:
-                answer.append(message.get("body", b"")[:ANSWER_READ_LIMIT])
-            await send(message)
-
-        failed = False
-        try:
-            await self.app(scope, receiving, sending)
-        except Exception:
-            failed = True  # the server answers it with 500 (in the error shape)
-            raise
-        finally:
-            self._record(scope, (at, started), body, start, answer, failed)
-
-    def _record(
-        self,
-        scope: Scope,
-        times: tuple[float, float],
-        body: list[bytes],
-        start: list[Message],
-        answer: list[bytes],
-        failed: bool,
-    ) -> None:
-        op: Operation | None = scope.get(OPERATION_SCOPE_KEY)
-        fault: str | None = scope.get(FAULT_SCOPE_KEY)
-        status: int | None = 500 if failed else start[0]["status"] if start else None
-        if fault in ("close", "reset"):
-            status = None
-        elif fault == "truncated" and start:
-            shown = dict(start[0].get("headers", []))
-            if STATUS_HEADER.encode() in shown:
-                status = int(shown[STATUS_HEADER.encode()])
-        raw = body[0] if len(body) == 1 else b"".join(body)
-        error_answer = bool(answer) and status not in (None, 200) and fault is None
-        self.journal.record(
-            JournalEntry(
-                at=times[0],
-                method=scope["method"],
-                path=scope["path"],
-                operation_id=None if op is None else op.operation_id,
-                locale=None if op is None else op.locale,
-                path_params=scope.get("path_params", {}) if op is not None else {},
-                body=self.scrubber.body(raw) if raw else None,
-                body_bytes=len(raw),
-                status=status,
-                answer=answer[0] if error_answer else b"",
-                fault=fault,
-                duration_ms=round((time.perf_counter() - times[1]) * 1000, 3),
-            )
-        )
-
-
 class MockApp:
     """The simulator. `store` holds its sessions, scripts and journal, `config` its settings,
     `spec` its contract.
@@ -171,7 +89,11 @@ class MockApp:
         self.responses = SigningResponses(store, config.access_tokens, max_body)
         self.control = ControlPlane(store, spec, read_json=self.responses.read_json)
         self._sweeper: asyncio.Task[None] | None = None
-        operations = list(operation_routes(spec, self.responses))
+        # A journal of size 0 keeps nothing: nothing records then.
+        recording = (
+            Recording(store.journal, self.responses.access_tokens) if config.journal_size else None
+        )
+        operations = list(operation_routes(spec, self.responses, recording))
         routes: list[BaseRoute] = [*operations, *self.control.routes()]
         self.starlette = Starlette(
             routes=routes,
@@ -179,12 +101,13 @@ class MockApp:
             lifespan=self._lifespan,
         )
         self.starlette.router.redirect_slashes = False
-        # Outermost first: the log line, the journal, then the operations straight to their
-        # endpoints (`routing.OperationDispatch`) and everything else to Starlette.
-        app: ASGIApp = OperationDispatch(operations, self.starlette)
-        if config.journal_size:  # a journal of size 0 keeps nothing: no recorder at all
-            app = JournalRecorder(app, store.journal, self.responses.access_tokens)
-        self._app = RequestLog(app)
+        # Outermost first: the log line, then the operations straight to their endpoints
+        # (`routing.OperationDispatch`, each recording its own exchange) and everything else
+        # to Starlette (the gateway's other paths through the journal's recorder).
+        fallback: ASGIApp = self.starlette
+        if recording is not None:
+            fallback = JournalRecorder(fallback, recording)
+        self._app = RequestLog(OperationDispatch(operations, fallback))
 
     @property
     def scripts(self) -> ScriptStore:

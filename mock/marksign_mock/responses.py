@@ -19,6 +19,7 @@ from starlette.types import Message, Receive
 
 from .exceptions import ApiError
 from .models import SessionRequest
+from .recording import BODY_SCOPE_KEY, DATA_SCOPE_KEY
 from .rendering import JSON
 from .stores import Store
 
@@ -103,12 +104,16 @@ class SigningResponses:
             raw = await _read_rest(request.receive, message, limit)
         elif len(raw) > limit:
             raise ApiError(41300, limit=limit)
+        scope = request.scope
+        scope[BODY_SCOPE_KEY] = raw  # for the journal
         if not raw.strip():
             raise ApiError.invalid_parameter("body", "blank")
         try:
-            return orjson.loads(raw)
+            data = orjson.loads(raw)
         except orjson.JSONDecodeError:
             raise ApiError.invalid_parameter("body", "invalid") from None
+        scope[DATA_SCOPE_KEY] = data
+        return data
 
 
 async def _read_rest(receive: Receive, first: Message, limit: int) -> bytes:

@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import Any, Final
 
@@ -29,17 +30,13 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .exceptions import ApiError, ScriptedError
-from .faults import fault_response
+from .faults import TransportFault, fault_response
+from .recording import ANSWER_READ_LIMIT, FAULT_SCOPE_KEY, OPERATION_SCOPE_KEY, Recording
 from .rendering import JSONBytesResponse, error_response, printable
 from .responses import SigningResponses
 from .validation import CheckedOperation, checked_operations
 
 logger = logging.getLogger("marksign_mock")
-
-# What the endpoint tells the journal, in the request's scope: the spec operation served,
-# and the fault that answered (if any).
-OPERATION_SCOPE_KEY: Final = "marksign_mock.operation"
-FAULT_SCOPE_KEY: Final = "marksign_mock.fault"
 
 # A parameter of a path template, `{token}` (as Starlette's routes read them).
 TEMPLATE_PARAMETER: Final = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)}")
@@ -76,7 +73,12 @@ class OperationRoute(ExactRoute):
     the error shape of the operation's locale: no exception leaves it.
     """
 
-    def __init__(self, checked: CheckedOperation, responses: SigningResponses) -> None:
+    def __init__(
+        self,
+        checked: CheckedOperation,
+        responses: SigningResponses,
+        recording: Recording | None = None,
+    ) -> None:
         op = checked.operation
         if op.role is None:
             raise ValueError(f"{op.operation_id} has no role")
@@ -126,7 +128,9 @@ class OperationRoute(ExactRoute):
                 return error_response(ApiError(50000), op.locale)
 
         self.operation = op
-        super().__init__(op.path, AsgiEndpoint(endpoint), methods=[op.method], name=op.operation_id)
+        super().__init__(
+            op.path, AsgiEndpoint(endpoint, recording), methods=[op.method], name=op.operation_id
+        )
         # The text before the first parameter: most paths are told apart by it alone.
         self.prefix = op.path.partition("{")[0]
         self.templated = "{" in op.path
@@ -182,19 +186,54 @@ class OperationDispatch:
 class AsgiEndpoint:
     """A `request -> response` function as an ASGI app, which a Starlette `Route` takes as
     its endpoint as it is (documented). Starlette would otherwise wrap a function in its
-    `request_response`, one more exception-handling layer per request; measured in
-    BENCHMARKS.md, this is the one speed measure the routing keeps."""
+    `request_response`, one more exception-handling layer per request (measured in
+    BENCHMARKS.md). With a `recording`, the exchange goes into the journal once answered.
+    """
 
-    def __init__(self, respond: Callable[[Request], Awaitable[Response | None]]) -> None:
+    def __init__(
+        self,
+        respond: Callable[[Request], Awaitable[Response | None]],
+        recording: Recording | None = None,
+    ) -> None:
         self.respond = respond
+        self.recording = recording
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = await self.respond(Request(scope, receive))
-        if response is not None:
-            await response(scope, receive, send)
+        recording = self.recording
+        if recording is None:
+            response = await self.respond(Request(scope, receive))
+            if response is not None:
+                await response(scope, receive, send)
+            return
+        at, started = time.time(), time.perf_counter()
+        response = None
+        try:
+            response = await self.respond(Request(scope, receive))
+            if response is not None:
+                await response(scope, receive, send)
+        finally:
+            recording.record(scope, at, started, *_outcome(scope, response))
 
 
-def operation_routes(spec: Spec, responses: SigningResponses) -> Iterator[OperationRoute]:
+def _outcome(scope: Scope, response: Response | None) -> tuple[int | None, bytes]:
+    """What the journal says was answered: the status (None: nothing, the connection was
+    closed or reset, or the client left) and the start of an error answer."""
+    if isinstance(response, TransportFault):
+        cut = response.answer
+        if scope.get(FAULT_SCOPE_KEY) == "truncated" and cut is not None:
+            return cut.status_code, b""  # what the answer cut short said
+        return None, b""
+    if response is None:
+        return None, b""
+    status = response.status_code
+    if status == 200 or FAULT_SCOPE_KEY in scope:
+        return status, b""
+    return status, bytes(response.body[:ANSWER_READ_LIMIT])
+
+
+def operation_routes(
+    spec: Spec, responses: SigningResponses, recording: Recording | None = None
+) -> Iterator[OperationRoute]:
     """A route for every operation of `spec` that has a role, in the document's order.
 
     An operation without a role (one this simulator does not know how to answer) gets
@@ -208,4 +247,4 @@ def operation_routes(spec: Spec, responses: SigningResponses) -> Iterator[Operat
                 printable(op.operation_id),
             )
             continue
-        yield OperationRoute(checked, responses)
+        yield OperationRoute(checked, responses, recording)
