@@ -20,7 +20,7 @@ from starlette.requests import ClientDisconnect, HTTPConnection, Request
 from starlette.responses import Response
 from starlette.types import ExceptionHandler
 
-from .exceptions import ApiError, MethodNotAllowed
+from .exceptions import ApiError, MethodNotAllowed, http_status
 
 logger = logging.getLogger("marksign_mock")
 
@@ -54,8 +54,19 @@ def error_body(error: ApiError, locale: Locale) -> bytes:
 
 
 def error_response(error: ApiError, locale: Locale) -> JSONBytesResponse:
-    headers = {"allow": error.allow} if isinstance(error, MethodNotAllowed) else None
-    return JSONBytesResponse(error_body(error, locale), status_code=error.status, headers=headers)
+    if isinstance(error, MethodNotAllowed):
+        body = error_body(error, locale)
+        return JSONBytesResponse(body, status_code=error.status, headers={"allow": error.allow})
+    if error.cacheable:
+        return _plain_error_response(error.code, locale)
+    return JSONBytesResponse(error_body(error, locale), status_code=error.status)
+
+
+@cache
+def _plain_error_response(code: int, locale: Locale) -> JSONBytesResponse:
+    # The same bytes every time (an unknown token's 40402 under load): made once. A
+    # Response is sent as it is, never changed, so one serves every request.
+    return JSONBytesResponse(_plain_error_body(code, locale), status_code=http_status(code))
 
 
 def _error_body(code: int, message: str) -> bytes:
