@@ -147,7 +147,8 @@ def run(settings: Settings) -> tuple[list[Row], list[str], list[str], bool]:
     os.sched_setaffinity(0, load_cpus)  # the load generator and its children
     throughput_peers = settings.peers if "throughput" in settings.sections else ()
     commands = ["java"] if "wiremock" in throughput_peers else []
-    if {"throughput", "profile"} & set(settings.sections) and settings.load_generator != "python":
+    wants_wrk = {"throughput", "redis", "profile"} & set(settings.sections)
+    if wants_wrk and settings.load_generator != "python":
         commands.insert(0, "wrk")
     found = ensure_commands(commands)  # as root, installs what is missing
     wrk = found.get("wrk")
@@ -169,6 +170,10 @@ def run(settings: Settings) -> tuple[list[Row], list[str], list[str], bool]:
                 from bench import throughput
 
                 new_rows, new_notes = throughput.measure(settings, wrk, peers, missing, server_cpus)
+            elif section == "redis":
+                from bench import redis_store
+
+                new_rows, new_notes = redis_store.measure(settings, wrk, server_cpus)
             elif section == "longpoll":
                 from bench import longpoll
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # Run by default, in this order.
-SECTIONS = ("throughput", "longpoll", "client", "workflow")
-# Also run when named (or with --profile): py-spy samples of our simulator under load.
-EXTRA_SECTIONS = ("profile",)
+SECTIONS = ("throughput", "redis", "longpoll", "client", "workflow")
+# Also run when named: py-spy samples of our simulator under load (or --profile); the soak,
+# minutes of steady mixed load (or --soak).
+EXTRA_SECTIONS = ("profile", "soak")
 # The peers of the throughput section (``bench.peers``), in the table's order.
 PEERS = ("prism", "wiremock", "mockoon")
 
