@@ -198,7 +198,8 @@ async def _run_polls(
     return Run(polls, create_seconds, sessions_mb, held_mb, rate)
 
 
-def _public_key(base_url: str) -> rsa.RSAPublicKey:
+def public_key(base_url: str) -> rsa.RSAPublicKey:
+    """The key of the simulator's certificate (``GET /_mock/certificate.pem``)."""
     with httpx.Client(base_url=base_url, timeout=30) as client:
         pem = client.get("/_mock/certificate.pem").raise_for_status().content
     key = x509.load_pem_x509_certificate(pem).public_key()
@@ -207,20 +208,26 @@ def _public_key(base_url: str) -> rsa.RSAPublicKey:
     return key
 
 
-def _correct(poll: Poll, key: rsa.RSAPublicKey) -> bool:
-    if poll.status != 200:
+def signed(status: int, body: bytes, hash_hex: str, key: rsa.RSAPublicKey) -> bool:
+    """Whether a status answer is 200 with a signature over ``hash_hex`` that ``key`` verifies
+    (RSA PKCS#1 v1.5 over the SHA-256 hash, as the simulator signs)."""
+    if status != 200:
         return False
     try:
-        signature = base64.b64decode(json.loads(poll.body)["signature_value"], validate=True)
+        signature = base64.b64decode(json.loads(body)["signature_value"], validate=True)
         key.verify(
             signature,
-            bytes.fromhex(poll.hash_hex),
+            bytes.fromhex(hash_hex),
             padding.PKCS1v15(),
             utils.Prehashed(hashes.SHA256()),
         )
     except (ValueError, KeyError, TypeError, InvalidSignature):
         return False
     return True
+
+
+def _correct(poll: Poll, key: rsa.RSAPublicKey) -> bool:
+    return signed(poll.status, poll.body, poll.hash_hex, key)
 
 
 @dataclass(frozen=True)
@@ -298,7 +305,7 @@ def measure(settings: Settings, server_cpus: set[int]) -> tuple[list[Row], list[
             run = _event_loop_run(_run_polls(servers, count, delay, variant.shared_hash))
             peak_mb = [server.memory_mb("VmHWM") for server in servers]
             redis_mb = None if redis is None else redis.memory_mb("VmRSS")
-            key = _public_key(servers[0].base_url)
+            key = public_key(servers[0].base_url)
         rows += _rows(variant, run, key, count, idle_mb, peak_mb, redis_mb)
     _, load_cpus = cpu_split()
     notes += [
@@ -315,7 +322,7 @@ def measure(settings: Settings, server_cpus: set[int]) -> tuple[list[Row], list[
     return rows, notes
 
 
-def _error_code(body: bytes) -> str:
+def error_code(body: bytes) -> str:
     """`` 50002`` for an answer in the API's error shape, else nothing."""
     try:
         return f" {int(json.loads(body)['error_code'])}"
@@ -344,7 +351,7 @@ def _rows(
     errors: dict[str, int] = {}
     for poll in polls:
         if poll.error or poll.status != 200:
-            kind = poll.error or f"HTTP {poll.status}{_error_code(poll.body)}"
+            kind = poll.error or f"HTTP {poll.status}{error_code(poll.body)}"
             errors[kind] = errors.get(kind, 0) + 1
     latencies = sorted(poll.answered_at - poll.answer_at for poll in correct)
     last = (
