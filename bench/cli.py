@@ -53,8 +53,9 @@ def _minutes(text: str) -> float:
     return value
 
 
-# --soak without a number of minutes: the settings' own (10; quick 1).
-SOAK_DEFAULT = "default"
+# --soak without a number of minutes: the settings' own (10; quick 1). Not a string, which
+# argparse would pass through the option's type.
+SOAK_DEFAULT = 0.0
 
 
 def _peers(text: str) -> tuple[str, ...]:
