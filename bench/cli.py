@@ -43,6 +43,21 @@ def _sections(text: str) -> tuple[str, ...]:
     return _names(text, SECTIONS + EXTRA_SECTIONS, "sections")
 
 
+def _minutes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of minutes: {text!r}") from None
+    if not 0 < value < 24 * 60:
+        raise argparse.ArgumentTypeError(f"give minutes above 0 (and under a day): {text!r}")
+    return value
+
+
+# --soak without a number of minutes: the settings' own (10; quick 1). Not a string, which
+# argparse would pass through the option's type.
+SOAK_DEFAULT = 0.0
+
+
 def _peers(text: str) -> tuple[str, ...]:
     """Peer names, `none`, or `ours@REF` (our simulator at a git ref, e.g. before a change)."""
     if text.strip() == "none":
@@ -56,12 +71,16 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
         description=(
-            "Benchmarks of the contract kit: simulator vs Prism, WireMock and Mockoon, long-poll "
-            "capacity, generated client vs raw httpx, workflow speed. Prints one table."
+            "Benchmarks of the contract kit: simulator vs Prism, WireMock and Mockoon, the "
+            "Redis store (1 process and --workers 2) vs memory, long-poll capacity (one "
+            "process; two over Redis), generated client vs raw httpx, workflow speed, and on "
+            "request a soak. Prints one table."
         ),
     )
     parser.add_argument(
-        "--quick", action="store_true", help="short runs: 1 s, 1 round, 1,000 long polls"
+        "--quick",
+        action="store_true",
+        help="short runs: 1 s, 1 round, 1,000 long polls (a soak: 1 minute)",
     )
     parser.add_argument(
         "--sections",
@@ -76,6 +95,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--profile", action="store_true", help="add the profile section (py-spy, after the rest)"
+    )
+    parser.add_argument(
+        "--soak",
+        nargs="?",
+        const=SOAK_DEFAULT,
+        type=_minutes,
+        metavar="MINUTES",
+        help=(
+            "add the soak section: one simulator under a steady mixed load of initialize and "
+            "status calls over every demo identity, each answer checked, RSS sampled "
+            "(10 minutes; quick 1; off by default)"
+        ),
     )
     parser.add_argument("--duration", type=float, help="seconds per load run (5; quick 1)")
     parser.add_argument(
@@ -134,6 +165,11 @@ def settings_from(args: argparse.Namespace) -> Settings:
     settings = replace(settings, **{k: v for k, v in overrides.items() if v is not None})
     if args.profile and "profile" not in settings.sections:
         settings = replace(settings, sections=(*settings.sections, "profile"))
+    if args.soak is not None:
+        if args.soak != SOAK_DEFAULT:
+            settings = replace(settings, soak_minutes=args.soak)
+        if "soak" not in settings.sections:
+            settings = replace(settings, sections=(*settings.sections, "soak"))
     return replace(
         settings,
         load_generator=args.load_generator,
@@ -147,7 +183,8 @@ def run(settings: Settings) -> tuple[list[Row], list[str], list[str], bool]:
     os.sched_setaffinity(0, load_cpus)  # the load generator and its children
     throughput_peers = settings.peers if "throughput" in settings.sections else ()
     commands = ["java"] if "wiremock" in throughput_peers else []
-    if {"throughput", "profile"} & set(settings.sections) and settings.load_generator != "python":
+    wants_wrk = {"throughput", "redis", "profile"} & set(settings.sections)
+    if wants_wrk and settings.load_generator != "python":
         commands.insert(0, "wrk")
     found = ensure_commands(commands)  # as root, installs what is missing
     wrk = found.get("wrk")
@@ -169,6 +206,10 @@ def run(settings: Settings) -> tuple[list[Row], list[str], list[str], bool]:
                 from bench import throughput
 
                 new_rows, new_notes = throughput.measure(settings, wrk, peers, missing, server_cpus)
+            elif section == "redis":
+                from bench import redis_store
+
+                new_rows, new_notes = redis_store.measure(settings, wrk, server_cpus)
             elif section == "longpoll":
                 from bench import longpoll
 
@@ -177,15 +218,21 @@ def run(settings: Settings) -> tuple[list[Row], list[str], list[str], bool]:
                 from bench import client_overhead
 
                 new_rows, new_notes = client_overhead.measure(settings, server_cpus)
+            elif section == "soak":
+                from bench import soak
+
+                new_rows, new_notes = soak.measure(settings, server_cpus)
             elif section == "profile":
                 from bench import profile
 
                 profile_lines += profile.measure(settings, wrk, server_cpus)
                 new_rows, new_notes = [], []
-            else:
+            elif section == "workflow":
                 from bench import workflow
 
                 new_rows, new_notes = workflow.measure(settings)
+            else:
+                raise ValueError(f"unknown section {section!r}")
         except Exception as error:  # report the rest; the exit code says it failed
             traceback.print_exc()
             complete = False

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # Run by default, in this order.
-SECTIONS = ("throughput", "longpoll", "client", "workflow")
-# Also run when named (or with --profile): py-spy samples of our simulator under load.
-EXTRA_SECTIONS = ("profile",)
+SECTIONS = ("throughput", "redis", "longpoll", "client", "workflow")
+# Also run when named: py-spy samples of our simulator under load (or --profile); the soak,
+# minutes of steady mixed load (or --soak).
+EXTRA_SECTIONS = ("profile", "soak")
 # The peers of the throughput section (``bench.peers``), in the table's order.
 PEERS = ("prism", "wiremock", "mockoon")
 
@@ -31,6 +32,14 @@ class Settings:
     # Client overhead.
     client_calls: int = 500
     client_rounds: int = 7
+    # Soak (only when asked for: --soak or --sections soak): one simulator process under a
+    # steady mixed load of initialize and status calls over every demo identity.
+    soak_minutes: float = 10.0
+    soak_rate: float = 50.0  # sessions started per second (two requests each)
+    soak_answer_delay: float = 1.0
+    soak_session_timeout: float = 10.0  # the one who never answers: 40021 after this
+    soak_retention: float = 20.0  # finished sessions are kept this long (levels off early)
+    soak_hashes: int = 200  # distinct hashes the sessions cycle through
     # Workflow: `make test` is slow, so it only runs when asked for.
     make_test: bool = False
     profile_seconds: float = 10.0
@@ -47,4 +56,5 @@ class Settings:
             client_rounds=3,
             profile_seconds=3.0,
             quiet_wait=5.0,
+            soak_minutes=1.0,
         )

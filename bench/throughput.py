@@ -62,32 +62,45 @@ class Scenario:
 @dataclass(frozen=True)
 class Run:
     load: LoadResult
-    cpu_us: float  # CPU time the server used per answered request (all its threads)
+    # CPU time the server used per answered request (all its threads; ours: its children too)
+    cpu_us: float
     others: float  # CPUs that other processes on the machine took meanwhile
     idle_servers: float  # CPUs that the servers not under load took meanwhile
+    # CPU time per answered request of the process that serves the server (its Redis), if any.
+    helper_cpu_us: float = math.nan
 
     @property
     def disturbed(self) -> bool:
         return self.others + self.idle_servers > quiet.DISTURBED
 
 
-def _run(
+def measure_run(
     wrk: str | None,
-    servers: list[Server],
+    servers: Sequence[Server],
     server: Server,
     target: Target,
     connections: int,
     settings: Settings,
+    helper: Server | None = None,
 ) -> Run:
+    """One load run on ``server``: its figures, its CPU (and its ``helper``'s) per request.
+
+    ``servers`` are all the processes running (``server`` and ``helper`` among them); the
+    CPU of the others counts as idle servers' and marks the run disturbed when too high.
+    """
     quiet.wait_for_quiet(settings.quiet_wait)
     before = {s.name: s.cpu_seconds() for s in servers}
-    with quiet.watch(s.pid for s in servers) as watch:
+    with quiet.watch(pid for s in servers for pid in s.pids()) as watch:
         load = run_load(wrk, target, connections, settings.duration)
     used = {s.name: s.cpu_seconds() - before[s.name] for s in servers}
     cpu = used.pop(server.name)
+    helper_cpu = used.pop(helper.name) if helper is not None else math.nan
     idle = sum(used.values()) / load.seconds if load.seconds > 0 else 0.0
-    per_request = cpu / load.requests * 1e6 if load.requests else math.nan
-    return Run(load, per_request, watch.others, idle)
+
+    def per_request(seconds: float) -> float:
+        return seconds / load.requests * 1e6 if load.requests else math.nan
+
+    return Run(load, per_request(cpu), watch.others, idle, per_request(helper_cpu))
 
 
 @dataclass
@@ -132,8 +145,8 @@ def _servers(
         yield lineup
 
 
-def _scenarios(lineup: Lineup) -> list[Scenario]:
-    ours = lineup.ours
+def status_targets(ours: Server) -> dict[str, Callable[[], Target]]:
+    """Each scenario's call to our simulator, made before each run (it may prepare state)."""
 
     def unknown() -> Target:
         return Target(ours.port, status_path(UNKNOWN_TOKEN), STATUS_BODY, 404)
@@ -143,7 +156,11 @@ def _scenarios(lineup: Lineup) -> list[Scenario]:
         token = finished_session(ours.base_url, SIGNED_HASH_INDEX)
         return Target(ours.port, status_path(token), STATUS_BODY, 200)
 
-    makers = {UNKNOWN: unknown, SIGNED: finished}
+    return {UNKNOWN: unknown, SIGNED: finished}
+
+
+def _scenarios(lineup: Lineup) -> list[Scenario]:
+    makers = status_targets(lineup.ours)
     scenarios = []
     for name in SCENARIOS:
         peers: dict[str, Target | str] = dict(lineup.missing)
@@ -155,7 +172,7 @@ def _scenarios(lineup: Lineup) -> list[Scenario]:
     return scenarios
 
 
-def _probe(target: Target) -> httpx.Response | str:
+def probe(target: Target) -> httpx.Response | str:
     headers = {"Content-Type": "application/json", **target.headers}
     try:
         return httpx.post(target.url, content=target.body, headers=headers, timeout=30)
@@ -166,10 +183,10 @@ def _probe(target: Target) -> httpx.Response | str:
 def _check_answers(scenario: Scenario, lineup: Lineup, notes: list[str]) -> Scenario:
     """Ask every server the scenario's call once; a peer that answers wrongly is left out."""
     ours_target = scenario.ours()
-    ours = _probe(ours_target)
+    ours = probe(ours_target)
     if isinstance(ours, str) or ours.status_code != ours_target.expected:
         raise RuntimeError(f"ours answered {scenario.name} wrongly: {ours}")
-    parts = [f"{OURS} {_answer(ours)}"]
+    parts = [f"{OURS} {shown_answer(ours)}"]
     peers = dict(scenario.peers)
     for name, target in scenario.peers.items():
         if isinstance(target, str):
@@ -177,7 +194,7 @@ def _check_answers(scenario: Scenario, lineup: Lineup, notes: list[str]) -> Scen
                 peer = lineup.peers[name][0]
                 parts.append(f"{name} {NOT_SERVED}: {peer.calls[scenario.name]}")
             continue
-        answer = _probe(target)
+        answer = probe(target)
         if isinstance(answer, str) or answer.status_code != target.expected:
             got = answer if isinstance(answer, str) else f"answers {answer.status_code}"
             log(f"peer {name} left out of {scenario.name}: {got}")
@@ -185,12 +202,12 @@ def _check_answers(scenario: Scenario, lineup: Lineup, notes: list[str]) -> Scen
             parts.append(f"{name} {got}, not {target.expected}")
             continue
         same = " (ours' bytes)" if answer.content == ours.content else ""
-        parts.append(f"{name} {_answer(answer)}{same}")
+        parts.append(f"{name} {shown_answer(answer)}{same}")
     notes.append(f"answers to {scenario.name}: " + "; ".join(parts))
     return Scenario(scenario.name, scenario.ours, peers)
 
 
-def _answer(response: httpx.Response) -> str:
+def shown_answer(response: httpx.Response) -> str:
     content_type = response.headers.get("content-type", "no Content-Type")
     return f"{response.status_code} {content_type} {len(response.content)} B"
 
@@ -243,11 +260,13 @@ def measure(
                         if isinstance(target, Target):
                             sides.append((lineup.peers[name][1], _const(target), runs[name]))
                     for server, make_target, server_runs in rotated(sides, round_index):
-                        run = _run(wrk, servers, server, make_target(), connections, settings)
+                        run = measure_run(
+                            wrk, servers, server, make_target(), connections, settings
+                        )
                         server_runs.append(run)
                 log(
                     f"{scenario.name} c={connections}: "
-                    + "; ".join(f"{name} {_brief(r)}" for name, r in runs.items())
+                    + "; ".join(f"{name} {brief(r)}" for name, r in runs.items())
                 )
                 rows += _rows(scenario, connections, runs)
                 all_runs += [run for server_runs in runs.values() for run in server_runs]
@@ -272,7 +291,7 @@ def _const(target: Target) -> Callable[[], Target]:
     return lambda: target
 
 
-def _brief(runs: list[Run]) -> str:
+def brief(runs: list[Run]) -> str:
     return (
         ", ".join(
             f"{r.load.rps:.0f} rps p99 {r.load.p99_ms:.1f} ms"

@@ -197,6 +197,15 @@ def raise_fd_limit() -> int:
     return soft
 
 
+def pin_threads(pid: int, cpus: set[int]) -> None:
+    """Pin every thread a running process has now (threads it starts later inherit it)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            os.sched_setaffinity(int(task.name), cpus)
+        except ProcessLookupError:  # a thread that has just ended
+            continue
+
+
 def child_setup(cpus: set[int] | None, raise_fds: bool) -> Callable[[], None]:
     """A ``preexec_fn`` that pins a server to its CPUs and raises its open-file limit.
 

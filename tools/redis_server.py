@@ -43,6 +43,11 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
+    @property
+    def pid(self) -> int | None:
+        """The running redis-server's process id (None when stopped), e.g. to read its CPU."""
+        return None if self._process is None else self._process.pid
+
     def start(self, timeout: float = 20.0) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         command = [
