@@ -346,6 +346,48 @@ def _armed(scripts: Mapping[str, str], remaining: Mapping[str, str]) -> Armed:
     return armed
 
 
+class _Reads:
+    """Session reads asked for in one turn of the event loop go to Redis together, in one
+    pipeline: under load, dozens of status calls share one round trip and one connection
+    (measured: BENCHMARKS.md); alone, a read waits for nothing but that turn."""
+
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self.redis = redis
+        self._pending: list[tuple[str, asyncio.Future[dict[str, str]]]] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def hgetall(self, key: str) -> asyncio.Future[dict[str, str]]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[dict[str, str]] = loop.create_future()
+        self._pending.append((key, future))
+        if len(self._pending) == 1:
+            loop.call_soon(self._send)
+        return future
+
+    def _send(self) -> None:
+        batch, self._pending = self._pending, []
+        task = asyncio.get_running_loop().create_task(self._read(batch))
+        self._tasks.add(task)  # held until done (the loop keeps only weak references)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _read(self, batch: list[tuple[str, asyncio.Future[dict[str, str]]]]) -> None:
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for key, _ in batch:
+                    pipe.hgetall(key)
+                answers = await pipe.execute()
+        except BaseException as error:  # each reader sees it (and its caller answers 50002)
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(error)
+            if not isinstance(error, Exception):
+                raise
+            return
+        for (_, future), answer in zip(batch, answers, strict=True):
+            if not future.done():
+                future.set_result(answer)
+
+
 class RedisUnavailable(ApiError):
     """50002: Redis cannot be reached (its error is the cause)."""
 
@@ -404,6 +446,7 @@ class RedisStore:
             retry=Retry(ExponentialBackoff(cap=0.05, base=0.01), 1),
         )
         self.redis: aioredis.Redis = aioredis.Redis(connection_pool=pool)
+        self._reads = _Reads(self.redis)
         # The subscription's own connection, without retries: a lost subscription must be
         # seen (until it is back, this process reads what it cannot hear), not quietly
         # re-made with the changes published meanwhile lost.
@@ -526,7 +569,7 @@ class RedisStore:
 
     async def get(self, token: str) -> Session:
         with self._reaching():
-            stored: dict[str, str] = await self.redis.hgetall(self.key(token))  # type: ignore[assignment]
+            stored = await self._reads.hgetall(self.key(token))
         if not stored:
             raise ApiError(40402)
         session = _session(stored)
