@@ -39,7 +39,8 @@ from bench.servers import Server, free_port, run_ours, run_server
 from bench.settings import PEERS, Settings
 from bench.table import Figure, Measure, Row
 from bench.tools import log
-from bench.wiremock import SCENARIOS, SIGNED, SIGNED_HASH_INDEX, UNKNOWN
+from bench.wiremock import CALLS as WIREMOCK_CALLS
+from bench.wiremock import SCENARIOS, SIGNED, SIGNED_HASH_INDEX, UNKNOWN, Call
 
 SECTION = "throughput & latency of the status call (ours vs peers)"
 # Goals of the issue, at 50 and 200 connections: requests/s at least WireMock's (aim: 1.5x)
@@ -48,6 +49,7 @@ GOAL_CONNECTIONS = (50, 200)
 RPS_GOAL = ">= 1x wiremock (aim 1.5x), >= 5x prism, mockoon"
 P99_GOAL = "<= 1x wiremock"
 OURS = "ours"
+JOURNAL_OFF = "ours-journal-off"  # ours with --journal-size 0, as WireMock runs without one
 MISSING = "missing"  # the cell of a peer that could not be installed or started
 NOT_SERVED = "not served"  # the cell of a peer that cannot answer that call
 
@@ -116,6 +118,8 @@ class Lineup:
 
 def _rank(name: str) -> int:
     """A peer's place among the table's columns: that of ``PEERS``, whether it runs or not."""
+    if name == JOURNAL_OFF:  # first: ours again, like for like
+        return -1
     return PEERS.index(name) if name in PEERS else len(PEERS)
 
 
@@ -128,6 +132,22 @@ def _servers(
         notes.append(f"{OURS}: {describe(options)}")
         ours = stack.enter_context(run_ours(OURS, options, server_cpus))
         lineup = Lineup(ours, {}, {})
+        # Ours again with its journal off, as WireMock's is: like for like. Its signed
+        # session is made once (kept for the whole run), before it is asked anything.
+        silent = mock_options(0, "--journal-size", "0", "--retention", "86400")
+        server = stack.enter_context(run_ours(JOURNAL_OFF, silent, server_cpus))
+        token = finished_session(server.base_url, SIGNED_HASH_INDEX)
+        lineup.peers[JOURNAL_OFF] = (
+            Peer(
+                JOURNAL_OFF,
+                "this tree",
+                lambda port: [],
+                {**WIREMOCK_CALLS, SIGNED: Call(status_path(token), 200)},
+                "our simulator with its request journal off, as WireMock's is",
+            ),
+            server,
+        )
+        notes.append(f"{JOURNAL_OFF}: {describe(silent)}")
         for name, why in missing.items():
             lineup.missing[name] = MISSING
             notes.append(f"{name}: {MISSING}: {why}")
