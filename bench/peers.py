@@ -178,12 +178,9 @@ def baseline(ref: str) -> Peer:
         subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
         _run([sys.executable, "-m", "venv", str(folder / ".venv")])
         pip = [str(folder / ".venv" / "bin" / "python"), "-m", "pip", "install", "--quiet"]
-        # The layout of that ref: the distributions' folders, else the root project.
-        sources = [
-            str(folder / d)
-            for d in ("mock", "contract")
-            if (folder / d / "pyproject.toml").is_file()
-        ]
+        # The layout of that ref: the simulator's own distribution, else the root project
+        # (the contract runner needs the generated client, which is not on PyPI).
+        sources = [str(folder / "mock")] if (folder / "mock" / "pyproject.toml").is_file() else []
         _run([*pip, "-c", str(folder / "constraints.txt"), *(sources or [str(folder)])])
         if not script.exists():
             raise ToolMissing(f"ours at {commit} has no marksign-mock command")

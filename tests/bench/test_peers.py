@@ -191,7 +191,7 @@ def test_the_table_has_a_column_and_a_ratio_per_peer_and_shows_missing_ones() ->
     assert cells[1:8] == [
         "3,000 req/s", "missing", "-", "1,500 req/s", "2.00x", "not served", "-",
     ]  # fmt: skip
-    assert cells[8] == ">= 3x prism"
+    assert cells[8] == throughput.RPS_GOAL
 
 
 def test_ratios_are_ours_over_each_peer() -> None:
@@ -236,15 +236,18 @@ def test_a_peer_that_does_not_start_is_one_line_and_missing_cells_in_column_orde
     )
     notes: list[str] = []
     missing = {"mockoon": "npm is not installed"}
+    off = throughput.JOURNAL_OFF  # ours again, with its journal off: always there
     with throughput._servers([broken], missing, set(), notes) as lineup:
-        assert lineup.peers == {}
+        assert list(lineup.peers) == [off]
         assert lineup.missing == {"mockoon": "missing", "prism": "missing"}
         scenarios = throughput._scenarios(lineup)
-    assert [list(s.peers) for s in scenarios] == [["prism", "mockoon"]] * 2  # as PEERS
+    assert [list(s.peers) for s in scenarios] == [[off, "prism", "mockoon"]] * 2  # as PEERS
     assert [s.peers["prism"] for s in scenarios] == ["missing"] * 2
-    assert notes[1] == "mockoon: missing: npm is not installed"
-    assert re.fullmatch(r"prism: missing: prism did not start listening on port \d+", notes[2])
-    assert len(notes) == 3
+    assert notes[1].startswith(f"{off}: marksign-mock ")
+    assert "--journal-size 0" in notes[1]
+    assert notes[2] == "mockoon: missing: npm is not installed"
+    assert re.fullmatch(r"prism: missing: prism did not start listening on port \d+", notes[3])
+    assert len(notes) == 4
     errors = [line for line in capsys.readouterr().err.splitlines() if "missing" in line]
     assert len(errors) == 1
     assert re.fullmatch(r"\[bench\] peer prism is missing: .* \d+ \(see prism\.log\)", errors[0])
