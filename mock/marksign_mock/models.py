@@ -198,6 +198,7 @@ class SessionStore:
         self._sessions: dict[str, Session] = {}
         self._by_removal: list[tuple[float, str]] = []  # heap: (remove_at, token)
         self._live: list[tuple[float, str]] = []  # heap: (finished_at, token), not finished
+        self._running: set[str] = set()  # tokens whose outcome is not known yet
         self._waited: set[Session] = set()  # sessions a long poll waits for
         self.parked = ParkedPolls()
         self._rng: random.Random | None = None
@@ -234,19 +235,18 @@ class SessionStore:
         return len(self._sessions)
 
     def live_count(self) -> int:
-        """Sessions whose outcome is not known yet."""
+        """Sessions whose outcome is not known yet (pops only what is due: every `create`
+        asks, so it must not cost one step per session)."""
         now = self.clock()
-        live = self._live
+        live, running, sessions = self._live, self._running, self._sessions
         while live and live[0][0] <= now:
-            heapq.heappop(live)
-        # A scripted session can finish earlier than first planned, or be tracked twice:
-        # count each running session once.
-        running = {token for _, token in live}
-        return sum(
-            1
-            for token in running
-            if (s := self._sessions.get(token)) is not None and now < s.finished_at
-        )
+            _, token = heapq.heappop(live)
+            # A scripted session may finish later than this entry says (a later entry
+            # stands for it) or be gone.
+            session = sessions.get(token)
+            if session is None or now >= session.finished_at:
+                running.discard(token)
+        return len(running)
 
     def get(self, token: str) -> Session:
         """The session of `token`; 40402 if unknown or its result has expired."""
@@ -304,6 +304,9 @@ class SessionStore:
         heapq.heappush(self._by_removal, (session.finished_at + self.retention, session.token))
         if session.finished_at > now:
             heapq.heappush(self._live, (session.finished_at, session.token))
+            self._running.add(session.token)
+        else:
+            self._running.discard(session.token)
 
     async def wait(self, token: str) -> Session:
         """Long poll: hold until the session's outcome is known (at the latest, expiry)."""
@@ -363,6 +366,7 @@ class SessionStore:
             session = sessions.get(token)
             if session is not None and now >= session.finished_at + self.retention:
                 del sessions[token]  # (a scripted session may be due later: kept, re-tracked)
+                self._running.discard(token)
                 removed += 1
         # Finished but retained sessions are capped too: memory stays bounded at any rate.
         # The heap's top finished first, so it is finished whenever any session is; popping
@@ -373,6 +377,7 @@ class SessionStore:
             session = sessions.get(token)
             if session is not None and now >= session.finished_at:  # never a running one
                 del sessions[token]
+                self._running.discard(token)
                 removed += 1
         return removed
 
@@ -385,6 +390,7 @@ class SessionStore:
         self._sessions.clear()
         self._by_removal.clear()
         self._live.clear()
+        self._running.clear()
         self._waited.clear()
         self._reseed()
         return count

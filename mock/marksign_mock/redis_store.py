@@ -82,10 +82,13 @@ SIGNING_RECHECK_SECONDS: Final = 5.0  # others look again this often while one s
 DEGRADED_POLL_SECONDS: Final = 0.5  # waiters read again this often while unsubscribed
 SAFETY_TTL_SECONDS: Final = 60  # past removal: what a crashed process left behind expires
 MAX_CONNECTIONS: Final = 64  # per process; more callers queue for one
-COMMAND_TIMEOUT_SECONDS: Final = 5.0  # a Redis that stops answering is an error after this
+# A Redis that stops answering is an error after this. Generous: a process busy with
+# thousands of released long polls (RSA signing on a shared core) reads answers late,
+# which is no Redis failure (measured: 10,000 polls over two processes, BENCHMARKS.md).
+COMMAND_TIMEOUT_SECONDS: Final = 60.0
 # A caller waits this long for a free connection: a burst (thousands of long polls
 # released at once) queues; a Redis that is down fails at once, on connecting.
-POOL_WAIT_SECONDS: Final = 60.0
+POOL_WAIT_SECONDS: Final = 120.0
 BROADCAST_TIMEOUT_SECONDS: Final = 5.0  # how long a broadcast waits for every process
 SUBSCRIBE_WAIT_SECONDS: Final = 2.0  # at startup, for the subscription (then it goes on)
 RESUBSCRIBE_DELAYS: Final = (0.05, 0.1, 0.2, 0.5, 1.0)  # then every second

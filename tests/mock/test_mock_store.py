@@ -159,6 +159,25 @@ async def test_the_cap_counts_only_sessions_still_waiting_for_the_person(
     await start(store)
 
 
+async def test_the_cap_follows_scripts_reset_and_many_sessions(
+    make_store: StoreFactory,
+    fake_clock: ManualClock,
+) -> None:
+    store = make_store(fake_clock, max_sessions=500)
+    tokens = [await start(store) for _ in range(300)]
+    assert await store.live_count() == 300
+    await store.script(tokens[0], outcome=Outcome.USER_REFUSED, now_=True)  # answered now
+    await store.script(tokens[1], answer_after=5.0)  # answers later than planned
+    assert await store.live_count() == 299
+    fake_clock.advance(2.0)  # the others answer; the re-timed one still waits
+    assert await store.live_count() == 1
+    fake_clock.advance(3.0)
+    assert await store.live_count() == 0
+    await start(store)
+    await store.reset()
+    assert await store.live_count() == 0
+
+
 async def test_a_result_is_kept_for_the_retention_time_then_forgotten(
     make_store: StoreFactory, fake_clock: ManualClock
 ) -> None:
