@@ -29,11 +29,13 @@ def _machine_busy_seconds() -> float:
     return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
-def _process_seconds(pid: int) -> float:
+def process_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, all threads) a live process has used so far (0 when gone)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     except OSError:
         return 0.0
+    # After the command name: state is field 3, utime and stime are fields 14 and 15.
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -74,7 +76,7 @@ class Watch:
         return self
 
     def _sample(self) -> float:
-        ours = _own_seconds() + sum(_process_seconds(pid) for pid in self.pids)
+        ours = _own_seconds() + sum(process_cpu_seconds(pid) for pid in self.pids)
         return _machine_busy_seconds() - ours
 
     def __exit__(self, *_: object) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from marksign_mock import SimulatorProcess
 
+from bench.quiet import process_cpu_seconds
 from bench.tools import child_setup, log, pin_threads, results_dir
 from tools.redis_server import RedisServer, redis_server_binary
 
@@ -57,16 +58,6 @@ def _children(pid: int) -> list[int]:
             if int(stat.rpartition(")")[2].split()[1]) == pid:
                 children.append(int(entry.name))
     return children
-
-
-def process_cpu_seconds(pid: int) -> float:
-    """CPU time (user + system, all threads) a live process has used so far (0 when gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return 0.0
-    # After the command name: state is field 3, utime and stime are fields 14 and 15.
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)
