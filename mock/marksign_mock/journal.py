@@ -11,9 +11,8 @@ store.
 from __future__ import annotations
 
 import datetime
-import itertools
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
@@ -38,7 +37,7 @@ class JournalEntry:
     answer: bytes  # the start of an error answer (our own bytes: no token), else b""
     fault: str | None  # the fault that answered, if any
     duration_ms: float
-    # 1, 2, ... set by the journal that keeps it: the order requests were answered in (over
+    # 1, 2, ... given by the journal that keeps it: the order requests were answered in (over
     # several processes, the order their entries reached the shared journal).
     seq: int = 0
 
@@ -71,18 +70,54 @@ class JournalEntry:
             "duration_ms": self.duration_ms,
         }
 
-    def as_record(self) -> dict[str, Any]:
-        """The entry as JSON-able data, everything kept (`from_record` reads it back)."""
-        record = {name: getattr(self, name) for name in self.__dataclass_fields__}
-        record["answer"] = self.answer.decode("latin-1")  # any bytes, losslessly
-        record["path_params"] = dict(self.path_params)
-        return record
-
     @classmethod
-    def from_record(cls, record: Mapping[str, Any]) -> JournalEntry:
-        values = dict(record)
-        values["answer"] = str(values["answer"]).encode("latin-1")
-        return cls(**values)
+    def from_record(cls, record: str | bytes, seq: int) -> JournalEntry:
+        """The entry that `record_of` wrote, numbered `seq`."""
+        values = orjson.loads(record)
+        values[_ANSWER] = values[_ANSWER].encode("latin-1")
+        entry = cls(*values)
+        entry.seq = seq
+        return entry
+
+
+# A journal record: one entry, as `record_of` writes it and `JournalEntry.from_record`
+# reads it. Both journals keep records, not entries: one bytes object per request, which
+# costs less to keep than an entry with its dicts and strings (measured: BENCHMARKS.md).
+_ANSWER: Final = 9  # the position of `answer`, kept as text (latin-1: any bytes, losslessly)
+
+
+def record_of(
+    at: float,
+    method: str,
+    path: str,
+    operation_id: str | None,
+    locale: Locale | None,
+    path_params: Mapping[str, str],
+    body: Any,
+    body_bytes: int,
+    status: int | None,
+    answer: bytes,
+    fault: str | None,
+    duration_ms: float,
+) -> bytes:
+    """The record of an entry (the fields of `JournalEntry`, in order, without `seq`);
+    `body` is JSON data with its access tokens already replaced."""
+    return orjson.dumps(
+        (
+            at,
+            method,
+            path,
+            operation_id,
+            locale,
+            path_params,
+            body,
+            body_bytes,
+            status,
+            answer.decode("latin-1"),
+            fault,
+            duration_ms,
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -121,8 +156,9 @@ class JournalStore(Protocol):
 
     max_entries: int
 
-    def record(self, entry: JournalEntry) -> None:
-        """Keep `entry` (its `seq` is set here or when it reaches the shared journal)."""
+    def record(self, record: bytes) -> None:
+        """Keep an entry's `record_of` (it is numbered here or when it reaches the shared
+        journal)."""
 
     async def entries(self, query: JournalQuery) -> list[JournalEntry]:
         """The entries that match `query`, oldest first, every process's included."""
@@ -138,25 +174,29 @@ class Journal:
     """The journal of one simulator process, in its memory (`JournalStore`)."""
 
     max_entries: int = 1000
-    _entries: deque[JournalEntry] = field(init=False, repr=False)
-    _seq: Iterator[int] = field(default_factory=lambda: itertools.count(1), repr=False)
+    _records: deque[bytes] = field(init=False, repr=False)
+    _recorded: int = field(default=0, repr=False)  # ever: the last one's `seq`
 
     def __post_init__(self) -> None:
-        self._entries = deque(maxlen=self.max_entries)
+        self._records = deque(maxlen=self.max_entries)
 
-    def record(self, entry: JournalEntry) -> None:
-        entry.seq = next(self._seq)
-        self._entries.append(entry)
+    def record(self, record: bytes) -> None:
+        self._recorded += 1
+        self._records.append(record)
 
     async def entries(self, query: JournalQuery) -> list[JournalEntry]:
-        return query.select(self._entries)
+        records = self._records
+        first = self._recorded - len(records) + 1  # those before were dropped or reset
+        return query.select(
+            JournalEntry.from_record(record, seq) for seq, record in enumerate(records, first)
+        )
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._records)
 
     async def reset(self) -> int:
-        count = len(self._entries)
-        self._entries.clear()
+        count = len(self._records)
+        self._records.clear()
         return count
 
 

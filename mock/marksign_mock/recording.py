@@ -17,7 +17,7 @@ from typing import Final
 from marksign_spec import Operation
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .journal import JournalEntry, JournalStore, Scrubber
+from .journal import JournalStore, Scrubber, record_of
 from .rendering import is_control_path
 
 # What the app tells the journal, in the request's scope: the spec operation served, the
@@ -48,19 +48,19 @@ class Recording:
         else:
             body = self.scrubber.body(raw) if raw else None
         self.journal.record(
-            JournalEntry(
-                at=at,
-                method=scope["method"],
-                path=scope["path"],
-                operation_id=None if op is None else op.operation_id,
-                locale=None if op is None else op.locale,
-                path_params=scope.get("path_params", {}) if op is not None else {},
-                body=body,
-                body_bytes=len(raw),
-                status=status,
-                answer=answer,
-                fault=scope.get(FAULT_SCOPE_KEY),
-                duration_ms=round((time.perf_counter() - started) * 1000, 3),
+            record_of(
+                at,
+                scope["method"],
+                scope["path"],
+                None if op is None else op.operation_id,
+                None if op is None else op.locale,
+                scope.get("path_params", {}) if op is not None else {},
+                body,
+                len(raw),
+                status,
+                answer,
+                scope.get(FAULT_SCOPE_KEY),
+                round((time.perf_counter() - started) * 1000, 3),
             )
         )
 

@@ -1046,7 +1046,7 @@ class RedisJournal:
     def __init__(self, store: RedisStore, max_entries: int) -> None:
         self._store = store
         self.max_entries = max_entries
-        self._buffer: list[JournalEntry] = []
+        self._buffer: list[tuple[float, bytes]] = []  # (answered at, `record_of`)
         self._dropped = 0  # entries dropped from a full buffer: their numbers stay taken
         self._numbers = itertools.count(1)  # this process's entries: unique members
         self._timer: asyncio.TimerHandle | None = None
@@ -1054,10 +1054,10 @@ class RedisJournal:
         self._append = store.redis.register_script(_APPEND_JOURNAL)
         self._reset = store.redis.register_script(_RESET_JOURNAL)
 
-    def record(self, entry: JournalEntry) -> None:
+    def record(self, record: bytes) -> None:
         if not self.max_entries:
             return
-        self._buffer.append(entry)
+        self._buffer.append((time.time(), record))  # recorded once answered
         self._trim()
         if len(self._buffer) >= JOURNAL_FLUSH_ENTRIES:
             self._flush_soon(0.0)
@@ -1097,13 +1097,9 @@ class RedisJournal:
             dropped, self._dropped = self._dropped, 0
             store = self._store
             args: list[str | int | float | bytes] = [store.prefix, self.max_entries, dropped]
-            for entry in batch:
-                answered_at = entry.at + entry.duration_ms / 1000
-                member = b"%s.%d %s" % (
-                    store.origin.encode(),
-                    next(self._numbers),
-                    orjson.dumps(entry.as_record()),
-                )
+            origin = store.origin.encode()
+            for answered_at, record in batch:
+                member = b"%s.%d %s" % (origin, next(self._numbers), record)
                 args += [repr(answered_at), member]
             try:
                 with store._reaching():
@@ -1132,12 +1128,10 @@ class RedisJournal:
                 pipe.get(f"{store.prefix}journal-dropped")
                 pipe.zrange(f"{store.prefix}journal", 0, -1)
                 dropped, members = await pipe.execute()
-        entries = []
-        for number, member in enumerate(members, start=int(dropped or 0) + 1):
-            entry = JournalEntry.from_record(orjson.loads(member.partition(" ")[2]))
-            entry.seq = number
-            entries.append(entry)
-        return query.select(entries)
+        return query.select(
+            JournalEntry.from_record(member.partition(" ")[2], number)
+            for number, member in enumerate(members, start=int(dropped or 0) + 1)
+        )
 
     async def reset(self) -> int:
         store = self._store

@@ -98,6 +98,9 @@ def test_the_journal_is_bounded(client: Client, marksign_mock_control: MockContr
     entries = marksign_mock_control.journal()
     assert len(entries) == 5  # journal_size
     assert [e.seq for e in entries] == [3, 4, 5, 6, 7]
+    assert marksign_mock_control.clear_journal() == 5
+    EN.initialize.sync(client=client, body=secret_request())
+    assert [e.seq for e in marksign_mock_control.journal()] == [8]  # numbers stay taken
 
 
 def test_each_simulator_has_its_own_scripts_and_journal(
