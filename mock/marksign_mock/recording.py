@@ -60,7 +60,7 @@ class Recording:
                 status,
                 answer,
                 scope.get(FAULT_SCOPE_KEY),
-                round((time.perf_counter() - started) * 1000, 3),
+                round((time.perf_counter() - started) * 1_000_000) / 1000,  # ms, to the µs
             )
         )
 
