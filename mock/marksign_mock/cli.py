@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import logging
 import math
 import os
 import sys
@@ -191,7 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from .app import create_app  # imported late: --help and option errors stay fast
     from .control import read_script_file
-    from .launcher import LOG_FORMAT, StartupFailed, serve, serve_workers
+    from .launcher import StartupFailed, configure_logging, serve, serve_workers
     from .stores import StoreUnavailable
 
     if args.workers > 1 and config.store_url is None:
@@ -214,7 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         app = create_app(config, scripts_at_start=scripts)
     except StoreUnavailable as error:
         parser.error(str(error))
-    logging.basicConfig(level=args.log_level.upper(), format=LOG_FORMAT)
+    configure_logging(args.log_level)
     try:
         if args.workers == 1:
             serve(app, log_level=args.log_level)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-import logging
 import os
 import sys
 import threading
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from marksign_mock.faults import TRANSPORT_EXTENSION
-from marksign_mock.launcher import LOG_FORMAT, StartupFailed, serve_workers
+from marksign_mock.launcher import StartupFailed, configure_logging, serve_workers
 from marksign_mock.server import ASGIApp, Message, Receive, Scope, Send
 
 JSON_HEADERS = [(b"content-type", b"application/json")]
@@ -197,7 +196,7 @@ def main(argv: list[str]) -> int:
         "pid": pid_app,
         "second-fails": functools.partial(second_fails, Path(argv[-1])),
     }
-    logging.basicConfig(level="INFO", format=LOG_FORMAT)
+    configure_logging("info")
     try:
         serve_workers(factories[kind], workers=workers, host="127.0.0.1", port=0)
     except StartupFailed as failure:
