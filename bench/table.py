@@ -52,6 +52,9 @@ class Row:
     noisy: bool = False
     # Whether ours/peer means anything (not for counts of errors, say).
     compare: bool = True
+    # Whether the samples of ours and of each peer are rounds in the same order, each round
+    # running every server once (the throughput section): then each round has a ratio.
+    paired: bool = False
 
     def ratio(self, peer: str) -> float | None:
         theirs = self.peers.get(peer)
@@ -63,10 +66,26 @@ class Row:
             return None
         return self.ours.value / theirs.value
 
+    def ratio_range(self, peer: str) -> tuple[float, float] | None:
+        """The lowest and highest of the rounds' own ratios ours/peer (round i of ours
+        against round i of the peer, seconds apart): whether a ratio held in every round.
+        None unless the row is paired and both sides have the same two or more rounds."""
+        theirs = self.peers.get(peer)
+        if not self.paired or self.ratio(peer) is None:
+            return None
+        if not isinstance(self.ours, Measure) or not isinstance(theirs, Measure):
+            return None
+        ours, their_samples = self.ours.samples, theirs.samples
+        if len(ours) < 2 or len(ours) != len(their_samples) or 0 in their_samples:
+            return None
+        ratios = [a / b for a, b in zip(ours, their_samples, strict=True)]
+        return min(ratios), max(ratios)
+
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["peers"] = {name: data["peers"][name] for name in self.peers}
         data["ratios"] = {name: self.ratio(name) for name in self.peers}
+        data["ratio_ranges"] = {name: self.ratio_range(name) for name in self.peers}
         return data
 
 
@@ -101,15 +120,22 @@ def render(rows: Sequence[Row]) -> str:
     header = ("metric", "ours", *(c for p in peers for c in (p, f"ours/{p}")), "goal")
     cells: list[tuple[str, ...] | str] = []
     section = None
+    ranges = False
     for row in rows:
         if row.section != section:
             section = row.section
             cells.append(section)
         figures = []
         for peer in peers:
-            ratio = row.ratio(peer)
+            ratio, extent = row.ratio(peer), row.ratio_range(peer)
             figures.append(_cell(row.peers.get(peer), row.unit, row.noisy))
-            figures.append("-" if ratio is None else f"{ratio:.2f}x")
+            if ratio is None:
+                figures.append("-")
+            elif extent is None:
+                figures.append(f"{ratio:.2f}x")
+            else:
+                ranges = True
+                figures.append(f"{ratio:.2f}x ({extent[0]:.2f}-{extent[1]:.2f})")
         cells.append(("  " + row.metric, _cell(row.ours, row.unit, row.noisy), *figures, row.goal))
     table_rows = [c for c in cells if isinstance(c, tuple)]
     widths = [max(len(r[i]) for r in [header, *table_rows]) for i in range(len(header))]
@@ -128,4 +154,9 @@ def render(rows: Sequence[Row]) -> str:
         f"{NOISY_MARK} = noisy: repeated rounds spread more than {NOISE_SPREAD:.0%} around "
         "their median, or a figure known to vary run to run. Figures are medians of the rounds."
     )
+    if ranges:
+        out.append(
+            "(a-b) after a ratio: the lowest and highest ratio of one round (a round runs "
+            "every server once, one after another)."
+        )
     return "\n".join(out)

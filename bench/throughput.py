@@ -357,8 +357,9 @@ def _rows(scenario: Scenario, connections: int, runs: Mapping[str, list[Run]]) -
             per_peer(rps),
             RPS_GOAL if goal else "",
             noisy=disturbed,
+            paired=True,
         ),
-        Row(SECTION, f"{label}: p50", "ms", p50(ours), per_peer(p50), noisy=disturbed),
+        Row(SECTION, f"{label}: p50", "ms", p50(ours), per_peer(p50), noisy=disturbed, paired=True),
         Row(
             SECTION,
             f"{label}: p99",
@@ -367,6 +368,7 @@ def _rows(scenario: Scenario, connections: int, runs: Mapping[str, list[Run]]) -
             per_peer(p99),
             P99_GOAL if goal else "",
             noisy=single or disturbed,
+            paired=True,
         ),
         Row(
             SECTION,
@@ -375,6 +377,7 @@ def _rows(scenario: Scenario, connections: int, runs: Mapping[str, list[Run]]) -
             cpu(ours),
             per_peer(cpu),
             noisy=disturbed,
+            paired=True,
         ),
         Row(
             SECTION,

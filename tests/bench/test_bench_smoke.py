@@ -62,6 +62,8 @@ def test_quickest_bench_prints_a_full_table(tmp_path: Path) -> None:
         assert row["ours"] is not None, row["metric"]
     errors = [row for row in rows if "errors" in row["metric"]]
     assert [row["ours"]["value"] for row in errors] == [0, 0]
+    # Rounds alternate the servers: every figure but the error counts has a ratio per round.
+    assert [row["metric"] for row in rows if not row["paired"]] == [r["metric"] for r in errors]
 
 
 def _bench(tmp_path: Path, *args: str, timeout: float = 240) -> dict[str, Any]:
