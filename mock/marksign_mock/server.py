@@ -136,7 +136,7 @@ class _Exchange:
         "started",
         "status",
         "task",
-        "waiter",
+        "waiters",
     )
 
     def __init__(
@@ -152,7 +152,9 @@ class _Exchange:
         self.buffered = 0
         self.message_complete = False  # the parser has seen the whole request
         self.delivered = False  # the app has received the request's last body message
-        self.waiter: asyncio.Future[None] | None = None
+        # One future per receive() waiting (an app may wait in two tasks at once, as
+        # Starlette's streamed answers do: one listens for the client leaving).
+        self.waiters: list[asyncio.Future[None]] = []
         self.disconnected = False
         # Response side.
         self.started = False
@@ -166,9 +168,14 @@ class _Exchange:
         self.task: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
-        waiter = self.waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        for waiter in self.waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def nothing_written(self) -> bool:
+        """Whether no byte of the answer is on the wire yet (the head goes out with the
+        first body message)."""
+        return not self.started or self.head_pending
 
     async def run(self, app: ASGIApp) -> None:
         conn = self.conn
@@ -179,7 +186,7 @@ class _Exchange:
         else:
             if not self.complete and not self.disconnected and not conn.transport.is_closing():
                 where = f"{self.scope['method']} {printable(self.scope['path'])}"
-                if not self.started:
+                if self.nothing_written():
                     logger.error("the app returned without answering %s", where)
                     await self._send_500()
                 else:
@@ -197,12 +204,15 @@ class _Exchange:
         logger.error("the app failed on %s", where, exc_info=error)
         if self.disconnected or self.conn.transport.is_closing():
             return
-        if self.started:  # half an answer is on the wire: only closing can end it
-            self.conn.close()
-        else:
+        if self.nothing_written():
             await self._send_500()
+        else:  # half an answer is on the wire: only closing can end it
+            self.conn.close()
 
     async def _send_500(self) -> None:
+        # What the app began and did not write is forgotten.
+        self.started = self.head_pending = self.chunked = False
+        self.length_left = None
         body = error_body(ApiError(50000), answer_locale(self.scope["path"]))
         headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
         await self.send({"type": "http.response.start", "status": 500, "headers": headers})
@@ -210,8 +220,9 @@ class _Exchange:
 
     async def receive(self) -> Message:
         conn = self.conn
-        if self.expect_continue:
-            # The client waits for this before it sends the body; the app asks for it now.
+        if self.expect_continue and not self.started:
+            # The client waits for this before it sends the body; the app asks for it now
+            # (never once the answer has begun: then the head says the connection closes).
             self.expect_continue = False
             if not self.body and not self.message_complete and not self.disconnected:
                 conn.transport.write(CONTINUE)
@@ -220,13 +231,14 @@ class _Exchange:
         ):
             # Wait for more body, the end of the request, the end of the answer or the
             # client leaving (after the whole body, only the last two can come).
-            self.waiter = waiter = conn.loop.create_future()
+            waiter = conn.loop.create_future()
+            self.waiters.append(waiter)
             if conn.read_paused:
                 conn.update_reading()
             try:
                 await waiter
             finally:
-                self.waiter = None
+                self.waiters.remove(waiter)
         if self.disconnected or self.complete or conn.transport.is_closing():
             return dict(DISCONNECT)
         chunks = self.body
@@ -249,19 +261,15 @@ class _Exchange:
         if not self.started:
             if kind != "http.response.start":
                 raise RuntimeError(f"expected http.response.start, got {kind}")
-            self.started = self.head_pending = True
             self.status = message["status"]
             self.headers = message.get("headers", ())
+            self.started = self.head_pending = True
             return  # the head goes out with the first body message: one write
         if kind != "http.response.body" or self.complete:
             raise RuntimeError(f"unexpected ASGI message {kind} after the answer started")
         body: bytes = message.get("body", b"")
         more: bool = message.get("more_body", False)
-        if self.head_pending:
-            self.head_pending = False
-            parts = self._head(body, more)
-        else:
-            parts = []
+        parts = self._head(body, more) if self.head_pending else []
         if self.bodyless:
             pass
         elif self.chunked:
@@ -277,6 +285,7 @@ class _Exchange:
             parts.append(body)
         if parts:
             conn.transport.write(parts[0] if len(parts) == 1 else b"".join(parts))
+        self.head_pending = False
         if not more:
             if self.length_left and not self.bodyless:
                 raise RuntimeError("the answer is shorter than its content-length")
@@ -419,6 +428,8 @@ class _Connection(asyncio.Protocol):
             raise _HeadTooLarge
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        if self.parsing is not None:
+            return  # a trailer of a chunked body: never one of the request's headers
         self.head_bytes += len(name) + len(value) + 4
         if self.head_bytes > self.settings.max_head_bytes:
             raise _HeadTooLarge
@@ -433,15 +444,16 @@ class _Connection(asyncio.Protocol):
             self.upgrade = True
             return
         url = httptools.parse_url(self.url)
-        raw_path: bytes = url.path
+        raw_path: bytes = url.path or b"/"  # none in `http://host` (absolute form)
         path = raw_path.decode("ascii")  # llhttp lets only ASCII through
         if "%" in path:
             path = urllib.parse.unquote(path)
         keep_alive = parser.should_keep_alive()
+        http_version = parser.get_http_version()
         scope: Scope = {
             "type": "http",
             "asgi": {"version": "3.0", "spec_version": "2.3"},
-            "http_version": parser.get_http_version(),
+            "http_version": http_version,
             "server": self.local,
             "client": self.peer,
             "scheme": "http",
@@ -454,7 +466,9 @@ class _Connection(asyncio.Protocol):
             "state": self.server.state.copy(),
             "extensions": {TRANSPORT_EXTENSION: self.transport},
         }
-        exchange = _Exchange(self, scope, keep_alive, self.expect_continue)
+        # An HTTP/1.0 client knows no 100 Continue: its expectation is ignored (RFC 9110).
+        expect_continue = self.expect_continue and http_version != "1.0"
+        exchange = _Exchange(self, scope, keep_alive, expect_continue)
         self.parsing = exchange
         self.exchanges.append(exchange)
         if len(self.exchanges) == 1:
@@ -464,8 +478,11 @@ class _Connection(asyncio.Protocol):
 
     def on_body(self, body: bytes) -> None:
         exchange = self.parsing
-        if exchange is None or exchange.complete:
-            return  # an upgrade, or a body the answer did not wait for: dropped
+        if exchange is None:
+            return  # an upgrade
+        if exchange.complete:  # a body the answer did not wait for: dropped
+            self.idle_since = self.loop.time()  # the client is still sending it
+            return
         exchange.expect_continue = False  # the client sends it without waiting
         exchange.body.append(body)
         exchange.buffered += len(body)
@@ -506,7 +523,7 @@ class _Connection(asyncio.Protocol):
             self.transport.write(self.pending_error)
             self.finish()
             return
-        elif self.parsing is None:
+        else:  # nothing owed: idle, or reading the rest of a body the answer did not wait for
             self.idle_since = self.loop.time()
         self.update_reading()
 
@@ -597,14 +614,21 @@ class _Connection(asyncio.Protocol):
         self.ignore_input = True
 
     def is_idle(self) -> bool:
-        return not self.exchanges and self.parsing is None
+        """No answer owed: nothing parsed, or only the rest of an answered request's body."""
+        parsing = self.parsing
+        return not self.exchanges and (parsing is None or parsing.complete)
 
     def shutdown(self) -> None:
-        """The server stops: close now if idle, else after the answer in flight."""
-        if self.is_idle():
-            self.close()
+        """The server stops: close now if idle, else after the answer in flight (whose
+        request may still be sending its body)."""
+        if not self.exchanges:
+            if self.parsing is None:
+                self.close()
+            else:  # answered; the rest of its body is read and dropped until the client closes
+                self.finish()
             return
-        self.ignore_input = True
+        if self.parsing is None:
+            self.ignore_input = True
         for exchange in self.exchanges:
             exchange.keep_alive = False
 

@@ -45,7 +45,7 @@ from starlette.applications import Starlette
 from tests.spec_facts import DOCS_ACCESS_TOKEN
 from tools.redis_server import RedisServer
 
-from .asgi_apps import EchoApp
+from .asgi_apps import EchoApp, lifespan
 
 pytest_plugins = ["tests.store_fixtures"]
 
@@ -711,6 +711,240 @@ def test_shutdown_cancels_a_request_that_outlives_the_grace() -> None:
         assert busy.closed_by_server()  # without an answer
         served.join()
     assert app.events == ["startup", "cancelled", "shutdown"]
+
+
+# -- edge cases of the wire: trailers, targets, 100 Continue, receive(), stalls, shutdown ---
+
+
+class _Script:
+    """An app of one scripted request (lifespan handled), run by the test's `handle`;
+    `seen` collects what it observed, `entered` is set once it holds the request."""
+
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+        self.seen: list[Any] = []
+        self.entered = threading.Event()
+        self.finished = threading.Event()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await lifespan(receive, send)
+            return
+        try:
+            await self.handle(self, scope, receive, send)
+        finally:
+            self.finished.set()
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole request body, or None if the client left first."""
+    body = b""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk: bytes = message["body"]
+        body += chunk
+        if not message.get("more_body", False):
+            return body
+
+
+def test_trailers_of_a_chunked_body_are_not_headers(echo: tuple[EchoApp, Served]) -> None:
+    _, served = echo
+    request = chunked("/", [b"{}"]).replace(b"0\r\n\r\n", b"0\r\nContent-Type: text/plain\r\n\r\n")
+    with raw(served.port) as client:
+        client.send(request)
+        seen = client.read().json()
+    assert ["content-type", "application/json"] in seen["headers"]
+    assert ["content-type", "text/plain"] not in seen["headers"]
+
+
+def test_a_trailer_does_not_change_the_simulators_answer() -> None:
+    request = chunked(UNKNOWN_STATUS, [STATUS_BODY]).replace(
+        b"0\r\n\r\n", b"0\r\nContent-Type: text/plain\r\n\r\n"
+    )
+    with BackgroundServer(_simulator()) as server, raw(server.port) as client:
+        client.send(request)
+        assert _error(client.read(), 404, 40402)
+
+
+@pytest.mark.parametrize(
+    ("target", "path", "query"),
+    [("http://test", "/", ""), ("http://test?x=1", "/", "x=1"), ("http://test/a", "/a", "")],
+)
+def test_an_absolute_target_without_a_path_is_the_root(
+    echo: tuple[EchoApp, Served], target: str, path: str, query: str
+) -> None:
+    _, served = echo
+    with raw(served.port) as client:
+        client.send(get(target))
+        seen = client.read().json()
+    assert (seen["path"], seen["query_string"]) == (path, query)
+
+
+def test_an_http_1_0_client_gets_no_100_continue(echo: tuple[EchoApp, Served]) -> None:
+    _, served = echo
+    with raw(served.port) as client:
+        head = b"POST / HTTP/1.0\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n"
+        client.send(head)
+        client.sock.settimeout(0.5)
+        with pytest.raises(TimeoutError):  # nothing before the body
+            client.sock.recv(1)
+        client.sock.settimeout(10)
+        client.send(b"{}")
+        answer = client.read()
+    assert answer.status == 200
+    assert b"100 Continue" not in answer.raw_head
+
+
+async def _stream_then_read(script: _Script, scope: Scope, receive: Receive, send: Send) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"begun;", "more_body": True})
+    script.entered.set()
+    body = await _read_body(receive)
+    await send({"type": "http.response.body", "body": b"read %r" % body})
+
+
+def test_no_100_continue_once_the_answer_has_begun() -> None:
+    app = _Script(_stream_then_read)
+    with Served(app) as served, raw(served.port) as client:
+        client.send(
+            b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n"
+        )
+        assert app.entered.wait(10)
+        client.send(b"{}")
+        answer = client.read()
+        assert answer.status == 200  # the first thing on the wire is the answer
+        assert answer.body == b"begun;read b'{}'"
+        assert answer.header(b"connection") == b"close"  # the client may not have sent it
+        assert client.closed_by_server()
+
+
+async def _refuse_then_wait(script: _Script, scope: Scope, receive: Receive, send: Send) -> None:
+    await send({"type": "http.response.start", "status": 413, "headers": []})
+    await send({"type": "http.response.body", "body": b""})
+    script.seen.append(await receive())
+
+
+def test_receive_after_a_refusal_without_the_body_is_a_disconnect() -> None:
+    app = _Script(_refuse_then_wait)
+    with Served(app) as served, raw(served.port) as client:
+        client.send(
+            b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 9\r\nExpect: 100-continue\r\n\r\n"
+        )
+        answer = client.read()
+        assert app.finished.wait(10)
+    assert answer.status == 413  # the first thing on the wire: no 100 Continue before it
+    assert app.seen == [{"type": "http.disconnect"}]
+
+
+async def _two_receivers(script: _Script, scope: Scope, receive: Receive, send: Send) -> None:
+    # Starlette's streamed answers: one task listens for the client leaving while the
+    # answer asks `request.is_disconnected()`, a receive() cancelled at once.
+    await receive()
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"event\n", "more_body": True})
+
+    async def listen() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        script.seen.append("the listener saw the client leave")
+
+    listener = asyncio.ensure_future(listen())
+    await asyncio.sleep(0.05)
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(0):
+            await receive()
+    script.entered.set()
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(10):
+            await listener
+
+
+def test_a_second_receive_does_not_hide_the_client_leaving() -> None:
+    app = _Script(_two_receivers)
+    with Served(app) as served:
+        with raw(served.port) as client:
+            client.send(get("/events"))
+            assert app.entered.wait(10)
+        assert app.finished.wait(10)
+        assert app.seen == ["the listener saw the client leave"]
+        assert not served.server.tasks
+
+
+async def _refuse_unread(script: _Script, scope: Scope, receive: Receive, send: Send) -> None:
+    await send({"type": "http.response.start", "status": 415, "headers": []})
+    await send({"type": "http.response.body", "body": b""})
+
+
+def test_a_client_stalled_in_a_body_the_answer_did_not_wait_for_meets_the_idle_timeout() -> None:
+    settings = ServerSettings(idle_timeout=0.2)
+    with Served(_Script(_refuse_unread), settings) as served, raw(served.port) as client:
+        client.send(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\nabc")
+        assert client.read().status == 415
+        assert client.closed_by_server()
+
+
+async def _read_then_answer(script: _Script, scope: Scope, receive: Receive, send: Send) -> None:
+    first = await receive()  # the part of the body sent with the head
+    script.entered.set()
+    rest = await _read_body(receive) if first.get("more_body") else b""
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"got %s%s" % (first["body"], rest)})
+
+
+def test_shutdown_waits_for_the_rest_of_a_body_in_flight() -> None:
+    app = _Script(_read_then_answer)
+    settings = ServerSettings(graceful_timeout=5)
+    with Served(app, settings) as served:
+        with raw(served.port) as client:
+            client.send(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n12345")
+            assert app.entered.wait(10)
+            served.stop()
+            client.send(b"67890")
+            answer = client.read()
+            assert (answer.status, answer.body) == (200, b"got 1234567890")
+            assert answer.header(b"connection") == b"close"
+            assert client.closed_by_server()
+        served.join()
+
+
+async def _raise_after_start(script: _Script, scope: Scope, receive: Receive, send: Send) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    raise RuntimeError("the answer's first part failed")
+
+
+async def _too_long(script: _Script, scope: Scope, receive: Receive, send: Send) -> None:
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]}
+    )
+    await send({"type": "http.response.body", "body": b"longer than two"})
+
+
+async def _start_without_status(
+    script: _Script, scope: Scope, receive: Receive, send: Send
+) -> None:
+    await send({"type": "http.response.start", "headers": []})
+
+
+async def _start_only(script: _Script, scope: Scope, receive: Receive, send: Send) -> None:
+    await send({"type": "http.response.start", "status": 204, "headers": []})
+
+
+@pytest.mark.parametrize(
+    "handle",
+    [_raise_after_start, _too_long, _start_without_status, _start_only],
+    ids=["raises-after-start", "longer-than-its-length", "start-without-status", "start-only"],
+)
+def test_an_app_that_fails_before_a_byte_of_its_answer_is_written_gets_a_500(
+    handle: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR), Served(_Script(handle)) as served, raw(served.port) as c:
+        c.send(get("/en/x"))
+        assert _error(c.read(), 500, 50000) == "Issues while processing the request"
+        c.send(get("/en/x"))  # the connection goes on
+        assert c.read().status == 500
+    assert len(server_errors(caplog)) == 2
 
 
 # -- workers -------------------------------------------------------------------------------
