@@ -25,8 +25,10 @@ use, forgetting, resetting) is a Lua script.
 session's deadline (read from Redis), by a message on `{p}events` (another process
 scripted, answered or reset it) or by a sweep; it then reads the session again. While the
 subscription is down, waiters read again every half second, and all of them once it is
-back: no change is missed. The signature is computed once, by whichever process takes the
-`signing` lock; the others wait for its message.
+back: no change is missed. A poll that waited gets the session's answer even if retention
+forgets the session as it finishes (as in memory). The signature is computed once, by
+whichever process takes the `signing` lock in the same step that finds none stored; the
+others wait for its message, and only the holder releases the lock.
 
 **Scripts** are matched in each process against a copy it holds (so a request with no
 script armed does no I/O for them); taking a use is atomic in Redis, and a process that
@@ -109,17 +111,21 @@ local function forget(p, now, max_retained)
   redis.call('ZREMRANGEBYSCORE', removal, '-inf', now)
   redis.call('ZREMRANGEBYSCORE', live, '-inf', now)
   local excess = redis.call('ZCARD', removal) - redis.call('ZCARD', live) - max_retained
+  -- Oldest first, stepping over running sessions: one can sort before finished ones when
+  -- processes sharing the prefix differ in --retention or in their clocks.
+  local skipped = 0
   while excess > 0 do
-    local oldest = redis.call('ZRANGE', removal, 0, excess - 1)
+    local oldest = redis.call('ZRANGE', removal, skipped, skipped + excess - 1)
     if #oldest == 0 then break end
     for _, t in ipairs(oldest) do
-      if not redis.call('ZSCORE', live, t) then  -- never a running one
+      if redis.call('ZSCORE', live, t) then  -- never a running one
+        skipped = skipped + 1
+      else
         removed = removed + redis.call('DEL', p .. 's:' .. t)
         redis.call('ZREM', removal, t)
         excess = excess - 1
       end
     end
-    if #oldest < excess then break end
   end
   return removed
 end
@@ -202,6 +208,24 @@ for _, t in ipairs(redis.call('ZRANGE', p .. 'removal', 0, -1)) do
 end
 redis.call('DEL', p .. 'removal', p .. 'live', p .. 'counter')
 return n
+"""
+
+# KEYS: the session, its signing lock. ARGV: this process, the lock's time to live (ms).
+# In one step, so that no process signs what another has just stored: {'signed', signature},
+# {'gone'}, {'mine'} (this process holds the lock and signs) or {'theirs'}.
+_CLAIM_SIGNING = """
+local signature = redis.call('HGET', KEYS[1], 'signature')
+if signature then return {'signed', signature} end
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'gone'} end
+if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {'mine'} end
+return {'theirs'}
+"""
+
+# KEYS: a lock. ARGV: its holder. Deleted only by its holder (it may have expired and been
+# taken by another process meanwhile).
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
 """
 
 # KEYS: the session. ARGV: the signature. Keeps the first one stored; false if it is gone.
@@ -304,6 +328,16 @@ def _pairs(session: Session, names: Iterable[str]) -> tuple[list[str], list[str]
         else:
             pairs += [name, _encode(value)]
     return pairs, missing
+
+
+async def _sign(session: Session) -> str:
+    signature = crypto.cached_signature(session.hash_algorithm, session.hash_bytes)
+    if signature is None:
+        # RSA signing releases the GIL: the event loop keeps serving meanwhile.
+        signature = await asyncio.get_running_loop().run_in_executor(
+            None, crypto.sign_hash, session.hash_algorithm, session.hash_bytes
+        )
+    return signature
 
 
 def _session(stored: Mapping[str, str]) -> Session:
@@ -463,6 +497,8 @@ class RedisStore:
         self._create = register(_CREATE)
         self._sweep = register(_SWEEP)
         self._reset = register(_RESET)
+        self._claim_signing = register(_CLAIM_SIGNING)
+        self._release = register(_RELEASE)
         self._store_signature = register(_STORE_SIGNATURE)
         self._count_waiting = register(_COUNT_WAITING)
         self.scripts = RedisScripts(self)
@@ -571,14 +607,16 @@ class RedisStore:
             return int(await self.redis.zcount(f"{self.prefix}live", f"({now!r}", "+inf"))
 
     async def get(self, token: str) -> Session:
-        with self._reaching():
-            stored = await self._reads.hgetall(self.key(token))
-        if not stored:
-            raise ApiError(40402)
-        session = _session(stored)
-        if self.clock() >= session.finished_at + self.retention:
+        session = await self._stored(token)
+        if session is None or self.clock() >= session.finished_at + self.retention:
             raise ApiError(40402)
         return session
+
+    async def _stored(self, token: str) -> Session | None:
+        """The session as Redis holds it, retained or not (its key outlives retention)."""
+        with self._reaching():
+            stored = await self._reads.hgetall(self.key(token))
+        return _session(stored) if stored else None
 
     async def sessions(self) -> list[Session]:
         now = self.clock()
@@ -714,11 +752,21 @@ class RedisStore:
 
     async def _wait(self, token: str) -> Session:
         """Hold until the session's outcome is known (at the latest, its expiry)."""
+        parked: Session | None = None
         while True:
             if self._closed:
                 raise RedisUnavailable()
             async with self._watching(token) as waiting:  # before reading: nothing is missed
-                session = await self.get(token)
+                if parked is None:
+                    session = await self.get(token)
+                else:  # a poll that waited is owed the answer, as in memory, even if
+                    # retention forgot the session the moment it finished (--retention 0)
+                    stored = await self._stored(token)
+                    if stored is None:  # forgotten: by retention once finished, else reset
+                        if self.clock() < parked.finished_at:
+                            raise ApiError(40402)
+                        return parked
+                    session = stored
                 now = self.clock()
                 if now >= session.finished_at:
                     return session
@@ -726,6 +774,7 @@ class RedisStore:
                 key = self.key(token)
                 with self._reaching():
                     await self._count_waiting(keys=[key], args=[1])
+                parked = session
                 try:
                     with self._parked.parked(token):
                         await self._until_woken(waiting)
@@ -741,36 +790,28 @@ class RedisStore:
         while True:
             async with self._watching(token) as waiting:
                 with self._reaching():
-                    stored = await self.redis.hget(key, "signature")
-                    if stored is not None:
-                        return str(stored)
-                    if not await self.redis.exists(key):
-                        raise ApiError(40402)
-                    locked = await self.redis.set(
-                        lock, self.origin, nx=True, px=int(SIGNING_LOCK_SECONDS * 1000)
+                    claim = await self._claim_signing(
+                        keys=[key, lock], args=[self.origin, int(SIGNING_LOCK_SECONDS * 1000)]
                     )
-                if not locked:  # another process signs; it says so on the channel when done
+                if claim[0] == "signed":
+                    return str(claim[1])
+                if claim[0] == "gone":  # forgotten since it finished: still this poll's answer
+                    return await _sign(session)
+                if claim[0] == "theirs":  # another process signs; it says so on the channel
                     with contextlib.suppress(TimeoutError):
                         async with asyncio.timeout(SIGNING_RECHECK_SECONDS):
                             await waiting.event.wait()
                     continue
             try:
-                signature = crypto.cached_signature(session.hash_algorithm, session.hash_bytes)
-                if signature is None:
-                    # RSA signing releases the GIL: the event loop keeps serving meanwhile.
-                    signature = await asyncio.get_running_loop().run_in_executor(
-                        None, crypto.sign_hash, session.hash_algorithm, session.hash_bytes
-                    )
+                signature = await _sign(session)
                 with self._reaching():
                     stored = await self._store_signature(keys=[key], args=[signature])
                     await self.redis.publish(self.channel, f"s {token}")
             finally:
                 with contextlib.suppress(RedisError, OSError):
-                    await self.redis.delete(lock)
+                    await self._release(keys=[lock], args=[self.origin])
             self._wake(token)
-            if stored is None:
-                raise ApiError(40402)
-            return str(stored)
+            return signature if stored is None else str(stored)
 
     @contextlib.asynccontextmanager
     async def _watching(self, token: str) -> AsyncIterator[_Waiting]:
@@ -830,7 +871,8 @@ class RedisStore:
 
     async def broadcast(self, action: str) -> None:
         """Have every process of this store do `action` ("scripts": reload them; "flush":
-        append the journal entries it holds; "drop": forget them), this one first, and
+        append the journal entries it holds; "drop": append them, then forget any recorded
+        since, for a reset of the journal), this one first, and
         return once all have done it (or after a timeout, logged)."""
         await self._do(action)
         sync_id = secrets.token_hex(8)
@@ -862,7 +904,8 @@ class RedisStore:
             await self.scripts.reload()
         elif action == "flush":
             await self.journal.flush()
-        elif action == "drop":
+        elif action == "drop":  # what is answered is counted as cleared: added, then cleared
+            await self.journal.flush()
             self.journal.drop()
         else:
             logger.warning("unknown broadcast %r ignored", action)
@@ -1091,7 +1134,11 @@ class RedisJournal:
             )
 
     async def flush(self) -> None:
-        """Add every entry this process holds to the shared journal."""
+        """Add every entry this process holds to the shared journal, the batch a flush in
+        the background is adding included (a read must see it, in its place)."""
+        flushing = self._flushing
+        if flushing is not None and not flushing.done() and flushing is not asyncio.current_task():
+            await asyncio.shield(flushing)  # a batch it fails to add comes back to the buffer
         while self._buffer:
             batch, self._buffer = self._buffer, []
             dropped, self._dropped = self._dropped, 0

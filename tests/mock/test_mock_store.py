@@ -12,6 +12,7 @@ import re
 import pytest
 from marksign_mock import crypto
 from marksign_mock.exceptions import ApiError
+from marksign_mock.journal import JournalQuery, record_of
 from marksign_mock.models import ManualClock, SessionRequest
 from marksign_mock.person import DEMO_IDENTITIES, Outcome, SimulatedPerson
 from marksign_mock.redis_store import RedisStore
@@ -443,3 +444,105 @@ async def test_a_process_that_hears_nothing_reads_the_scripts_from_redis(
     finally:
         await one.aclose()
         await deaf.aclose()
+
+
+@pytest.mark.parametrize(("code", "error_code"), [(SIGNS, None), (REFUSES, 40020)])
+async def test_a_long_poll_that_waited_gets_its_answer_even_if_retention_forgets_it_at_once(
+    make_store: StoreFactory, fake_clock: ManualClock, code: str, error_code: int | None
+) -> None:
+    store = make_store(fake_clock, retention=0.0)
+    token = await start(store, code)
+    waiting = asyncio.create_task(store.status(token))
+    await store.until_parked(token)
+    fake_clock.advance(2.0)
+    await store.sweep()  # the answer is known, and the session forgotten: retention 0
+    if error_code is None:
+        assert await waiting == crypto.sign_hash("SHA256", bytes.fromhex(HASH))
+    else:
+        with raises_code(error_code):
+            await waiting
+    with raises_code(40402):  # a later poll finds nothing
+        await store.status(token)
+
+
+async def test_the_retained_cap_steps_over_a_running_session_of_another_process(
+    redis_server: RedisServer, fake_clock: ManualClock
+) -> None:
+    # Processes on one prefix with different --retention: a running session of the one
+    # with the shorter retention sorts before finished ones in the removal order.
+    prefix = unique_prefix()
+
+    def process(retention: float, answer_delay: float) -> RedisStore:
+        person = SimulatedPerson(answer_delay=answer_delay)
+        return RedisStore(
+            redis_server.url, prefix=prefix, clock=fake_clock, person=person, max_retained=1,
+            session_timeout=10.0, retention=retention,
+        )  # fmt: skip
+
+    keeps, brief = process(retention=300.0, answer_delay=0.0), process(10.0, 2.0)
+    try:
+        first = await start(keeps)  # finished at once, forgotten in 300 s
+        running = await start(brief)  # running for 2 s, forgotten in 12 s: sorts first
+        async with asyncio.timeout(10):  # the cap's loop used to spin in Redis for ever
+            fake_clock.advance(0.1)
+            second = await start(keeps)
+            fake_clock.advance(0.1)
+            third = await start(keeps)
+            await keeps.sweep()
+        assert (await keeps.get(running)).token == running
+        assert (await keeps.get(third)).token == third
+        for forgotten in (first, second):
+            with raises_code(40402):
+                await keeps.get(forgotten)
+    finally:
+        await keeps.reset()
+        for store in (keeps, brief):
+            await store.aclose()
+
+
+async def test_a_signing_lock_is_released_only_by_its_holder_and_never_over_a_signature(
+    redis_server: RedisServer,
+) -> None:
+    store = RedisStore(redis_server.url, prefix=unique_prefix(), person=SimulatedPerson(0.0))
+    try:
+        token = await start(store)
+        key, lock = store.key(token), f"{store.prefix}signing:{token}"
+        await store.redis.set(lock, "another process", px=60_000)
+        await store._release(keys=[lock], args=[store.origin])
+        assert await store.redis.get(lock) == "another process"
+        await store.redis.delete(lock)
+        await store.redis.hset(key, "signature", "stored meanwhile")
+        claim = await store._claim_signing(keys=[key, lock], args=[store.origin, 60_000])
+        assert claim == ["signed", "stored meanwhile"]
+        assert not await store.redis.exists(lock)  # nobody signs it again
+    finally:
+        await store.reset()
+        await store.aclose()
+
+
+async def test_a_journal_read_waits_for_the_batch_a_background_flush_is_adding(
+    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = RedisStore(redis_server.url, prefix=unique_prefix())
+    await store.open()
+    journal = store.journal
+    gate = asyncio.Event()  # holds the background flush's batch on its way to Redis
+    adding = journal._append
+
+    async def held(args: list[str | int | float | bytes]) -> object:
+        await gate.wait()
+        return await adding(args=args)
+
+    monkeypatch.setattr(journal, "_append", held)
+    try:
+        for path in ("/first", "/second"):
+            journal.record(record_of(0.0, "POST", path, None, None, {}, None, 0, 200, b"", None, 1))
+        journal._flush_soon(0.0)
+        while journal._buffer:  # the background flush has taken both
+            await asyncio.sleep(0.01)
+        asyncio.get_running_loop().call_later(0.05, gate.set)
+        entries = await journal.entries(JournalQuery())
+        assert [(e.seq, e.path) for e in entries] == [(1, "/first"), (2, "/second")]
+    finally:
+        await store.reset()
+        await store.aclose()

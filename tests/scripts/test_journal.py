@@ -92,6 +92,16 @@ def test_the_journal_filters_and_resets(
     assert control.journal() == []
 
 
+def test_a_reset_right_after_requests_counts_every_one(
+    client: Client, marksign_mock_control: MockController
+) -> None:
+    # Nothing reads the journal first: on Redis, the entries are still with their process.
+    for _ in range(3):
+        EN.status.sync("00000000-0000-4000-8000-000000000000", client=client, body=secret_status())
+    assert marksign_mock_control.clear_journal() == 3
+    assert marksign_mock_control.journal() == []
+
+
 def test_the_journal_is_bounded(client: Client, marksign_mock_control: MockController) -> None:
     for _ in range(7):
         EN.initialize.sync(client=client, body=secret_request())
