@@ -1,0 +1,110 @@
+"""The Redis store when Redis's answer to a command is lost on the way (the connection
+breaks after Redis ran it): the request fails with 50002, and the command is never sent
+a second time (a session made twice, a script's use taken twice).
+
+A proxy on 127.0.0.1 between the store and a real Redis passes everything through, except
+that it breaks the connection, once, in place of the answer to a chosen Lua script.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import pytest
+from marksign_mock.exceptions import ApiError
+from marksign_mock.models import SessionRequest
+from marksign_mock.person import SimulatedPerson
+from marksign_mock.redis_store import RedisStore
+from marksign_mock.scripts import ErrorScript
+from marksign_spec import load_spec
+
+from tests.stores import unique_prefix
+from tools.redis_server import RedisServer
+
+pytest_plugins = ["tests.store_fixtures"]
+pytestmark = [pytest.mark.anyio, pytest.mark.socket]
+
+STATUS_OPERATION = next(op for op in load_spec().operations if op.role == "status")
+HASH = "4e7a9ec2d9a7e4d3ed3c0d10b1a15bd4c56b81f7df6f8bc8e3a0dd7b4e5a7bbf"
+
+
+class AnswerDropper:
+    """Forwards 127.0.0.1:`port` to Redis; `drop(sha)`: the next answer to that script
+    never arrives (the client's connection is aborted instead)."""
+
+    def __init__(self, redis_port: int) -> None:
+        self.redis_port = redis_port
+        self.port = 0
+        self.sha: bytes | None = None
+        self.dropped = 0
+        self._server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> AnswerDropper:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+
+    def drop(self, sha: str) -> None:
+        self.sha = sha.encode()
+
+    async def _serve(
+        self, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter
+    ) -> None:
+        redis_in, redis_out = await asyncio.open_connection("127.0.0.1", self.redis_port)
+        pending = False  # the chosen script was sent: its answer is the one to drop
+
+        async def up() -> None:
+            nonlocal pending
+            while data := await client_in.read(65536):
+                if self.sha is not None and self.sha in data:
+                    pending = True
+                redis_out.write(data)
+                await redis_out.drain()
+
+        async def down() -> None:
+            nonlocal pending
+            while data := await redis_in.read(65536):
+                if pending and data.startswith(b"-NOSCRIPT"):  # not run: it is loaded, sent again
+                    pending = False
+                elif pending:  # it ran; its answer is lost
+                    self.sha, pending = None, False
+                    self.dropped += 1
+                    client_out.transport.abort()
+                    return
+                client_out.write(data)
+                await client_out.drain()
+
+        with contextlib.suppress(OSError):
+            await asyncio.gather(up(), down())
+        redis_out.close()
+        client_out.close()
+
+
+async def test_a_lost_answer_is_a_50002_and_the_command_is_not_run_again(
+    redis_server: RedisServer,
+) -> None:
+    async with AnswerDropper(redis_server.port) as proxy:
+        url = f"redis://127.0.0.1:{proxy.port}/0"
+        store = RedisStore(url, prefix=unique_prefix(), person=SimulatedPerson(answer_delay=5.0))
+        await store.open()
+        try:
+            armed = await store.scripts.arm(ErrorScript(0, "status", 50003, None, None, 3))
+            proxy.drop(store.scripts._take.sha)
+            with pytest.raises(ApiError, check=lambda e: e.code == 50002):
+                await store.scripts.take_error(STATUS_OPERATION)
+            uses = {s.id: s.remaining for s in (await store.scripts.listing()).errors}
+            assert uses[armed.id] == 2  # one use taken, once
+
+            proxy.drop(store._create.sha)
+            with pytest.raises(ApiError, check=lambda e: e.code == 50002):
+                await store.create(SessionRequest("SHA256", HASH, "LT", "30303039914"))
+            assert await store.count() == 1  # made once
+            assert proxy.dropped == 2
+        finally:
+            await store.reset()
+            await store.aclose()
