@@ -39,6 +39,7 @@ class AnswerDropper:
         self.sha: bytes | None = None
         self.dropped = 0
         self._server: asyncio.Server | None = None
+        self._writers: list[asyncio.StreamWriter] = []
 
     async def __aenter__(self) -> AnswerDropper:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -48,6 +49,11 @@ class AnswerDropper:
     async def __aexit__(self, *exc: object) -> None:
         assert self._server is not None
         self._server.close()
+        for writer in self._writers:  # every connection, both sides, closed for good
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+        await self._server.wait_closed()
 
     def drop(self, sha: str) -> None:
         self.sha = sha.encode()
@@ -56,6 +62,7 @@ class AnswerDropper:
         self, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter
     ) -> None:
         redis_in, redis_out = await asyncio.open_connection("127.0.0.1", self.redis_port)
+        self._writers += (client_out, redis_out)
         pending = False  # the chosen script was sent: its answer is the one to drop
 
         async def up() -> None:
@@ -79,8 +86,7 @@ class AnswerDropper:
                 client_out.write(data)
                 await client_out.drain()
 
-        with contextlib.suppress(OSError):
-            await asyncio.gather(up(), down())
+        await asyncio.gather(up(), down(), return_exceptions=True)
         redis_out.close()
         client_out.close()
 
