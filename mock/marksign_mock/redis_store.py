@@ -25,7 +25,8 @@ use, forgetting, resetting) is a Lua script.
 session's deadline (read from Redis), by a message on `{p}events` (another process
 scripted, answered or reset it) or by a sweep; it then reads the session again. While the
 subscription is down, waiters read again every half second, and all of them once it is
-back: no change is missed. A poll that waited gets the session's answer even if retention
+back: no change is missed. A quiet subscription is pinged, so one that a NAT or a load
+balancer dropped without a word counts as down within `2 * SUBSCRIPTION_PING_SECONDS`. A poll that waited gets the session's answer even if retention
 forgets the session as it finishes (as in memory). The signature is computed once, by
 whichever process takes the `signing` lock in the same step that finds none stored; the
 others wait for its message, and only the holder releases the lock.
@@ -65,6 +66,7 @@ import redis.asyncio as aioredis
 from marksign_spec import Operation
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, WatchError
 
 from . import crypto
@@ -94,6 +96,9 @@ POOL_WAIT_SECONDS: Final = 120.0
 BROADCAST_TIMEOUT_SECONDS: Final = 5.0  # how long a broadcast waits for every process
 SUBSCRIBE_WAIT_SECONDS: Final = 2.0  # at startup, for the subscription (then it goes on)
 RESUBSCRIBE_DELAYS: Final = (0.05, 0.1, 0.2, 0.5, 1.0)  # then every second
+# A subscription quiet this long is pinged; no answer within as long again and it counts as
+# lost (a flow that a NAT or a load balancer dropped says nothing).
+SUBSCRIPTION_PING_SECONDS: Final = 5.0
 JOURNAL_FLUSH_SECONDS: Final = 0.2  # a process appends its journal entries this often...
 JOURNAL_FLUSH_ENTRIES: Final = 256  # ...or once it holds this many
 
@@ -955,7 +960,16 @@ class RedisStore:
             pubsub = self._listening.pubsub()
             try:
                 await pubsub.subscribe(self.channel)
-                async for message in pubsub.listen():
+                pinged = False
+                while True:
+                    message = await pubsub.get_message(timeout=SUBSCRIPTION_PING_SECONDS)
+                    if message is None:
+                        if pinged:
+                            raise RedisConnectionError("no answer to a ping on the subscription")
+                        await pubsub.ping()
+                        pinged = True
+                        continue
+                    pinged = False
                     kind, data = message.get("type"), message.get("data")
                     if kind == "subscribe":  # (re)subscribed: look at everything again
                         attempt = 0

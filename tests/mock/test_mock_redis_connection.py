@@ -1,9 +1,11 @@
-"""The Redis store when Redis's answer to a command is lost on the way (the connection
-breaks after Redis ran it): the request fails with 50002, and the command is never sent
-a second time (a session made twice, a script's use taken twice).
+"""The Redis store when the network between it and Redis fails in ways a restart does not
+show: an answer lost after Redis ran the command (the request fails with 50002, and the
+command is never sent a second time: a session made twice, a script's use taken twice),
+and a subscription that goes silent without closing (a NAT or a load balancer that drops
+the flow): the process notices, and reads from Redis what it can no longer hear.
 
 A proxy on 127.0.0.1 between the store and a real Redis passes everything through, except
-that it breaks the connection, once, in place of the answer to a chosen Lua script.
+what the test asks it to lose.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import asyncio
 import contextlib
 
 import pytest
+from marksign_mock import redis_store
 from marksign_mock.exceptions import ApiError
 from marksign_mock.models import SessionRequest
 from marksign_mock.person import SimulatedPerson
@@ -29,19 +32,21 @@ STATUS_OPERATION = next(op for op in load_spec().operations if op.role == "statu
 HASH = "4e7a9ec2d9a7e4d3ed3c0d10b1a15bd4c56b81f7df6f8bc8e3a0dd7b4e5a7bbf"
 
 
-class AnswerDropper:
-    """Forwards 127.0.0.1:`port` to Redis; `drop(sha)`: the next answer to that script
-    never arrives (the client's connection is aborted instead)."""
+class Network:
+    """Forwards 127.0.0.1:`port` to Redis. `drop(sha)`: the next answer to that script
+    never arrives (the client's connection is aborted instead); `silence()`: connections
+    that subscribed pass nothing more either way, and stay open."""
 
     def __init__(self, redis_port: int) -> None:
         self.redis_port = redis_port
         self.port = 0
         self.sha: bytes | None = None
         self.dropped = 0
+        self.silent = False
         self._server: asyncio.Server | None = None
         self._writers: list[asyncio.StreamWriter] = []
 
-    async def __aenter__(self) -> AnswerDropper:
+    async def __aenter__(self) -> Network:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
@@ -58,16 +63,23 @@ class AnswerDropper:
     def drop(self, sha: str) -> None:
         self.sha = sha.encode()
 
+    def silence(self) -> None:
+        self.silent = True
+
     async def _serve(
         self, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter
     ) -> None:
         redis_in, redis_out = await asyncio.open_connection("127.0.0.1", self.redis_port)
         self._writers += (client_out, redis_out)
         pending = False  # the chosen script was sent: its answer is the one to drop
+        subscriber = False
 
         async def up() -> None:
-            nonlocal pending
+            nonlocal pending, subscriber
             while data := await client_in.read(65536):
+                subscriber = subscriber or b"SUBSCRIBE" in data.upper()
+                if subscriber and self.silent:
+                    continue
                 if self.sha is not None and self.sha in data:
                     pending = True
                 redis_out.write(data)
@@ -76,6 +88,8 @@ class AnswerDropper:
         async def down() -> None:
             nonlocal pending
             while data := await redis_in.read(65536):
+                if subscriber and self.silent:
+                    continue
                 if pending and data.startswith(b"-NOSCRIPT"):  # not run: it is loaded, sent again
                     pending = False
                 elif pending:  # it ran; its answer is lost
@@ -94,7 +108,7 @@ class AnswerDropper:
 async def test_a_lost_answer_is_a_50002_and_the_command_is_not_run_again(
     redis_server: RedisServer,
 ) -> None:
-    async with AnswerDropper(redis_server.port) as proxy:
+    async with Network(redis_server.port) as proxy:
         url = f"redis://127.0.0.1:{proxy.port}/0"
         store = RedisStore(url, prefix=unique_prefix(), person=SimulatedPerson(answer_delay=5.0))
         await store.open()
@@ -114,3 +128,31 @@ async def test_a_lost_answer_is_a_50002_and_the_command_is_not_run_again(
         finally:
             await store.reset()
             await store.aclose()
+
+
+async def test_a_subscription_gone_silent_is_noticed_and_scripts_are_read_from_redis(
+    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(redis_store, "SUBSCRIPTION_PING_SECONDS", 0.1)
+    # Redis still counts the silent subscriber, which never confirms a broadcast.
+    monkeypatch.setattr(redis_store, "BROADCAST_TIMEOUT_SECONDS", 0.5)
+    prefix = unique_prefix()
+    async with Network(redis_server.port) as network:
+        behind = RedisStore(f"redis://127.0.0.1:{network.port}/0", prefix=prefix)
+        other = RedisStore(redis_server.url, prefix=prefix)
+        for store in (behind, other):
+            await store.open()
+        try:
+            assert behind.subscribed
+            network.silence()
+            async with asyncio.timeout(10):
+                while behind.subscribed:
+                    await asyncio.sleep(0.05)
+            armed = await other.scripts.arm(ErrorScript(0, "status", 50003, None, None, 1))
+            taken = await behind.scripts.take_error(STATUS_OPERATION)
+            assert taken is not None
+            assert taken.id == armed.id
+        finally:
+            await other.reset()
+            for store in (behind, other):
+                await store.aclose()
