@@ -12,7 +12,7 @@ with the rules of the memory store (`models`, `scripts`, `journal`):
 | `{p}counter` | string | seeded tokens: the number of the last one |
 | `{p}signing:{token}` | string | a lock: the one process computing the signature |
 | `{p}scripts`, `{p}remaining` | hashes | script id -> the script (JSON); -> uses left |
-| `{p}script-ids`, `{p}scripts-version` | strings | the last script id; bumped by each change |
+| `{p}script-ids`, `{p}scripts-version` | strings | the last script id; grows with each change |
 | `{p}journal`, `{p}journal-dropped` | sorted set, string | entries by answer time; dropped |
 | `{p}ack:{id}` | list | the confirmations of one broadcast |
 | `{p}events` | pub/sub channel | what changed (below) |
@@ -26,10 +26,11 @@ session's deadline (read from Redis), by a message on `{p}events` (another proce
 scripted, answered or reset it) or by a sweep; it then reads the session again. While the
 subscription is down, waiters read again every half second, and all of them once it is
 back: no change is missed. A quiet subscription is pinged, so one that a NAT or a load
-balancer dropped without a word counts as down within `2 * SUBSCRIPTION_PING_SECONDS`. A poll that waited gets the session's answer even if retention
-forgets the session as it finishes (as in memory). The signature is computed once, by
-whichever process takes the `signing` lock in the same step that finds none stored; the
-others wait for its message, and only the holder releases the lock.
+balancer dropped without a word counts as down within `2 * SUBSCRIPTION_PING_SECONDS`. A
+poll that waited gets the session's answer even if retention forgets the session as it
+finishes (as in memory). The signature is computed once, by whichever process takes the
+`signing` lock in the same step that finds none stored; the others wait for its message,
+and only the holder releases the lock.
 
 **Scripts** are matched in each process against a copy it holds (so a request with no
 script armed does no I/O for them); taking a use is atomic in Redis, and a process that
@@ -136,16 +137,31 @@ local function forget(p, now, max_retained)
 end
 """
 
+# bump(p): a new version of the armed scripts, above the last one and above Redis's clock
+# in microseconds, so that it still grows after the keys were lost (FLUSHDB, a restart
+# without persistence), which processes that stayed subscribed do not hear of.
+_BUMP = """
+local function bump(p)
+  local now = redis.call('TIME')
+  local last = tonumber(redis.call('GET', p .. 'scripts-version') or '0')
+  local version = math.max(last + 1, tonumber(now[1]) * 1000000 + tonumber(now[2]))
+  redis.call('SET', p .. 'scripts-version', string.format('%d', version))
+  return version
+end
+"""
+
 # take(p, id, channel): one use of script `id`; the last one disarms it (and says so on the
 # channel). 1: taken, 0: none left.
-_TAKE = """
+_TAKE = (
+    _BUMP
+    + """
 local function take(p, id, channel)
   local left = tonumber(redis.call('HGET', p .. 'remaining', id) or '0')
   if left <= 0 then return 0 end
   if left == 1 then
     redis.call('HDEL', p .. 'scripts', id)
     redis.call('HDEL', p .. 'remaining', id)
-    redis.call('INCR', p .. 'scripts-version')
+    bump(p)
     redis.call('PUBLISH', channel, 'scripts')
   else
     redis.call('HINCRBY', p .. 'remaining', id, -1)
@@ -153,6 +169,7 @@ local function take(p, id, channel)
   return 1
 end
 """
+)
 
 _SWEEP = _FORGET + "return forget(ARGV[1], ARGV[2], tonumber(ARGV[3]))"
 
@@ -182,15 +199,20 @@ return 1
 _TAKE_ONE = _TAKE + "return take(ARGV[1], ARGV[2], ARGV[3])"
 
 # ARGV: prefix, id, times, the script's JSON. Arms it; returns the new version.
-_ADD_SCRIPT = """
+_ADD_SCRIPT = (
+    _BUMP
+    + """
 local p = ARGV[1]
 redis.call('HSET', p .. 'scripts', ARGV[2], ARGV[4])
 redis.call('HSET', p .. 'remaining', ARGV[2], ARGV[3])
-return redis.call('INCR', p .. 'scripts-version')
+return bump(p)
 """
+)
 
 # ARGV: prefix, id ('' for every script). Returns how many were disarmed.
-_REMOVE_SCRIPTS = """
+_REMOVE_SCRIPTS = (
+    _BUMP
+    + """
 local p = ARGV[1]
 local n
 if ARGV[2] == '' then
@@ -200,9 +222,10 @@ else
   n = redis.call('HDEL', p .. 'scripts', ARGV[2])
   redis.call('HDEL', p .. 'remaining', ARGV[2])
 end
-if n > 0 then redis.call('INCR', p .. 'scripts-version') end
+if n > 0 then bump(p) end
 return n
 """
+)
 
 # ARGV: prefix. Forgets every session and its indexes; returns how many there were.
 _RESET = """

@@ -546,3 +546,27 @@ async def test_a_journal_read_waits_for_the_batch_a_background_flush_is_adding(
     finally:
         await store.reset()
         await store.aclose()
+
+
+async def test_scripts_armed_after_redis_lost_its_keys_apply_in_a_process_that_stayed_subscribed(
+    redis_server: RedisServer,
+) -> None:
+    # FLUSHDB between two suites, say: the subscription survives it, the counts restart.
+    store = RedisStore(redis_server.url, prefix=unique_prefix())
+    await store.open()
+    try:
+        await store.scripts.arm(ErrorScript(0, "status", 50003, None, None, 5))
+        for _ in range(2):
+            armed = await store.scripts.arm(ErrorScript(0, "status", 50004, None, None, 5))
+            await store.scripts.remove(armed.id)
+        lost = await store.redis.keys(f"{store.prefix}*")
+        await store.redis.delete(*lost)
+        assert store.subscribed
+        fresh = await store.scripts.arm(ErrorScript(0, "status", 50000, None, None, 1))
+        taken = await store.scripts.take_error(STATUS_OPERATION)
+        assert taken is not None
+        assert (taken.id, taken.error_code) == (fresh.id, 50000)
+        assert await store.scripts.take_error(STATUS_OPERATION) is None  # its one use is gone
+    finally:
+        await store.reset()
+        await store.aclose()
