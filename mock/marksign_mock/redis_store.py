@@ -998,7 +998,7 @@ class RedisStore:
                         attempt = 0
                         # The copy of the scripts is current before this process counts
                         # as hearing (until then it reads them from Redis on each use);
-                        # Redis may have restarted, counting versions from 0 again.
+                        # Redis may have restarted and lost them meanwhile.
                         self.scripts.forget_version()
                         await self.scripts.reload()
                         self._subscribed.set()
@@ -1010,6 +1010,10 @@ class RedisStore:
                     logger.warning("Redis subscription lost (%s); reconnecting", error)
                 self._subscribed.clear()
                 self._wake_all()  # waiters fall back to reading every half second
+            except Exception:  # a bug, or a record it cannot read: never the end of listening
+                logger.exception("the Redis subscription failed; subscribing again")
+                self._subscribed.clear()
+                self._wake_all()
             finally:
                 with contextlib.suppress(RedisError, OSError):
                     await pubsub.aclose()  # type: ignore[no-untyped-call]

@@ -6,6 +6,7 @@ Every test of a store runs against both: in memory and in a real Redis (`store_f
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 
@@ -569,4 +570,34 @@ async def test_scripts_armed_after_redis_lost_its_keys_apply_in_a_process_that_s
         assert await store.scripts.take_error(STATUS_OPERATION) is None  # its one use is gone
     finally:
         await store.reset()
+        await store.aclose()
+
+
+async def test_a_failure_while_listening_is_logged_and_the_process_subscribes_again(
+    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = RedisStore(redis_server.url, prefix=unique_prefix())
+    await store.open()
+    reload = store.scripts.reload
+    failures = [TypeError("a script record it cannot read")]
+
+    async def failing_once() -> None:
+        if failures:
+            raise failures.pop()
+        await reload()
+
+    try:
+        assert store._listener is not None
+        store._listener.cancel()  # listen again from the start, where a failure now comes
+        with contextlib.suppress(asyncio.CancelledError):
+            await store._listener
+        store._subscribed.clear()
+        monkeypatch.setattr(store.scripts, "reload", failing_once)
+        store._start_listener()
+        async with asyncio.timeout(10):
+            while not store.subscribed:
+                await asyncio.sleep(0.02)
+        assert not failures
+        assert "the Redis subscription failed; subscribing again" in caplog.text
+    finally:
         await store.aclose()
