@@ -10,6 +10,7 @@ with the rules of the memory store (`models`, `scripts`, `journal`):
 | `{p}removal` | sorted set | token -> when it is forgotten (finished + retention) |
 | `{p}live` | sorted set | token -> when its outcome is known, while it is not |
 | `{p}counter` | string | seeded tokens: the number of the last one |
+| `{p}resets` | string | how many resets: a poll tells a reset from retention by it |
 | `{p}signing:{token}` | string | a lock: the one process computing the signature |
 | `{p}scripts`, `{p}remaining` | hashes | script id -> the script (JSON); -> uses left |
 | `{p}script-ids`, `{p}scripts-version` | strings | the last script id; grows with each change |
@@ -145,7 +146,7 @@ local function bump(p)
   local now = redis.call('TIME')
   local last = tonumber(redis.call('GET', p .. 'scripts-version') or '0')
   local version = math.max(last + 1, tonumber(now[1]) * 1000000 + tonumber(now[2]))
-  redis.call('SET', p .. 'scripts-version', string.format('%d', version))
+  redis.call('SET', p .. 'scripts-version', string.format('%.0f', version))
   return version
 end
 """
@@ -235,6 +236,7 @@ for _, t in ipairs(redis.call('ZRANGE', p .. 'removal', 0, -1)) do
   n = n + redis.call('DEL', p .. 's:' .. t)
 end
 redis.call('DEL', p .. 'removal', p .. 'live', p .. 'counter')
+redis.call('INCR', p .. 'resets')
 return n
 """
 
@@ -261,6 +263,14 @@ _STORE_SIGNATURE = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 redis.call('HSETNX', KEYS[1], 'signature', ARGV[1])
 return redis.call('HGET', KEYS[1], 'signature')
+"""
+
+# KEYS: the session, the count of resets. Counts a poll waiting on the session and returns
+# the count of resets (a poll tells by it a reset from retention); false if it is gone.
+_PARK = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+redis.call('HINCRBY', KEYS[1], 'waiting', 1)
+return redis.call('GET', KEYS[2]) or '0'
 """
 
 # KEYS: the session. ARGV: +1 or -1. Counts a waiting long poll, unless the session is gone
@@ -531,6 +541,7 @@ class RedisStore:
         self._claim_signing = register(_CLAIM_SIGNING)
         self._release = register(_RELEASE)
         self._store_signature = register(_STORE_SIGNATURE)
+        self._park = register(_PARK)
         self._count_waiting = register(_COUNT_WAITING)
         self.scripts = RedisScripts(self)
         self.journal = RedisJournal(self, journal_size)
@@ -642,6 +653,10 @@ class RedisStore:
         if session is None or self.clock() >= session.finished_at + self.retention:
             raise ApiError(40402)
         return session
+
+    async def _resets(self) -> str:
+        with self._reaching():
+            return str(await self.redis.get(f"{self.prefix}resets") or "0")
 
     async def _stored(self, token: str) -> Session | None:
         """The session as Redis holds it, retained or not (its key outlives retention)."""
@@ -784,6 +799,7 @@ class RedisStore:
     async def _wait(self, token: str) -> Session:
         """Hold until the session's outcome is known (at the latest, its expiry)."""
         parked: Session | None = None
+        resets = ""  # the count of resets when the poll parked
         while True:
             if self._closed:
                 raise RedisUnavailable()
@@ -793,8 +809,8 @@ class RedisStore:
                 else:  # a poll that waited is owed the answer, as in memory, even if
                     # retention forgot the session the moment it finished (--retention 0)
                     stored = await self._stored(token)
-                    if stored is None:  # forgotten: by retention once finished, else reset
-                        if self.clock() < parked.finished_at:
+                    if stored is None:  # forgotten: by retention once finished, or a reset
+                        if self.clock() < parked.finished_at or await self._resets() != resets:
                             raise ApiError(40402)
                         return parked
                     session = stored
@@ -804,7 +820,11 @@ class RedisStore:
                 self._arm(token, waiting, session.finished_at, now)
                 key = self.key(token)
                 with self._reaching():
-                    await self._count_waiting(keys=[key], args=[1])
+                    counted = await self._park(keys=[key, f"{self.prefix}resets"])
+                if counted is None:  # gone before its outcome was known: a reset
+                    raise ApiError(40402)
+                if parked is None:
+                    resets = str(counted)
                 parked = session
                 try:
                     with self._parked.parked(token):
@@ -936,7 +956,8 @@ class RedisStore:
         elif action == "flush":
             await self.journal.flush()
         elif action == "drop":  # what is answered is counted as cleared: added, then cleared
-            await self.journal.flush()
+            with contextlib.suppress(RedisUnavailable):  # unreachable: dropped all the same
+                await self.journal.flush()
             self.journal.drop()
         else:
             logger.warning("unknown broadcast %r ignored", action)
@@ -995,13 +1016,13 @@ class RedisStore:
                     pinged = False
                     kind, data = message.get("type"), message.get("data")
                     if kind == "subscribe":  # (re)subscribed: look at everything again
-                        attempt = 0
                         # The copy of the scripts is current before this process counts
                         # as hearing (until then it reads them from Redis on each use);
                         # Redis may have restarted and lost them meanwhile.
                         self.scripts.forget_version()
                         await self.scripts.reload()
                         self._subscribed.set()
+                        attempt = 0  # a failure until here backs off, however it recurs
                         self._wake_all()
                     elif kind == "message" and isinstance(data, str):
                         self._on_message(data)

@@ -220,17 +220,19 @@ class _Exchange:
 
     async def receive(self) -> Message:
         conn = self.conn
-        if self.expect_continue and not self.started:
+        if self.expect_continue and self.nothing_written():
             # The client waits for this before it sends the body; the app asks for it now
-            # (never once the answer has begun: then the head says the connection closes).
+            # (never once the answer is on the wire: then the head says the connection
+            # closes).
             self.expect_continue = False
             if not self.body and not self.message_complete and not self.disconnected:
                 conn.transport.write(CONTINUE)
-        if not (self.body or self.disconnected or self.complete) and (
+        while not (self.body or self.disconnected or self.complete) and (
             self.delivered or not self.message_complete
         ):
             # Wait for more body, the end of the request, the end of the answer or the
-            # client leaving (after the whole body, only the last two can come).
+            # client leaving (after the whole body, only the last two can come); another
+            # receive() woken with this one may have taken what woke it.
             waiter = conn.loop.create_future()
             self.waiters.append(waiter)
             if conn.read_paused:

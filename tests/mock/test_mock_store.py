@@ -541,8 +541,11 @@ async def test_a_journal_read_waits_for_the_batch_a_background_flush_is_adding(
         journal._flush_soon(0.0)
         while journal._buffer:  # the background flush has taken both
             await asyncio.sleep(0.01)
-        asyncio.get_running_loop().call_later(0.05, gate.set)
-        entries = await journal.entries(JournalQuery())
+        reading = asyncio.create_task(journal.entries(JournalQuery()))
+        await asyncio.sleep(0.2)
+        assert not reading.done()  # it waits for the batch on its way
+        gate.set()
+        entries = await reading
         assert [(e.seq, e.path) for e in entries] == [(1, "/first"), (2, "/second")]
     finally:
         await store.reset()
@@ -601,3 +604,44 @@ async def test_a_failure_while_listening_is_logged_and_the_process_subscribes_ag
         assert "the Redis subscription failed; subscribing again" in caplog.text
     finally:
         await store.aclose()
+
+
+async def test_a_listener_that_keeps_failing_backs_off(
+    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = RedisStore(redis_server.url, prefix=unique_prefix())
+    await store.open()
+    tries = 0
+
+    async def always_failing() -> None:
+        nonlocal tries
+        tries += 1
+        raise TypeError("a script record it cannot read")
+
+    try:
+        assert store._listener is not None
+        store._listener.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await store._listener
+        store._subscribed.clear()
+        monkeypatch.setattr(store.scripts, "reload", always_failing)
+        store._start_listener()
+        await asyncio.sleep(1.0)
+        # Backing off: 0.05, 0.1, 0.2, 0.5 and 1 s between tries (a slow machine tries less).
+        assert 1 <= tries <= 6
+        assert not store.subscribed
+    finally:
+        await store.aclose()
+
+
+async def test_a_reset_after_the_answer_was_due_but_before_the_poll_looked_is_not_found(
+    make_store: StoreFactory, fake_clock: ManualClock
+) -> None:
+    store = make_store(fake_clock)
+    token = await start(store)
+    waiting = asyncio.create_task(store.status(token))
+    await store.until_parked(token)
+    fake_clock.advance(2.0)  # the answer is due; nothing has woken the poll yet
+    await store.reset()
+    with raises_code(40402):
+        await waiting

@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -833,9 +834,56 @@ def test_receive_after_a_refusal_without_the_body_is_a_disconnect() -> None:
             b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 9\r\nExpect: 100-continue\r\n\r\n"
         )
         answer = client.read()
+        assert client.closed_by_server()  # and no 100 Continue after the answer either
         assert app.finished.wait(10)
-    assert answer.status == 413  # the first thing on the wire: no 100 Continue before it
+    assert answer.status == 413
     assert app.seen == [{"type": "http.disconnect"}]
+
+
+async def _start_then_read(script: _Script, scope: Scope, receive: Receive, send: Send) -> None:
+    # A streamed answer over the request's body (Starlette's StreamingResponse over
+    # request.stream()): the start is sent before the body is read, nothing is written yet.
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    body = await _read_body(receive)
+    await send({"type": "http.response.body", "body": b"read %r" % body})
+
+
+def test_100_continue_is_sent_while_the_answer_is_started_but_not_written() -> None:
+    with Served(_Script(_start_then_read)) as served, raw(served.port) as client:
+        client.send(
+            b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n"
+        )
+        assert client.read().status == 100
+        client.send(b"{}")
+        answer = client.read()
+        assert (answer.status, answer.body) == (200, b"read b'{}'")
+        assert answer.header(b"connection") is None  # the connection goes on
+        client.send(get("/"))
+        assert client.read().status == 200
+
+
+async def _two_readers(script: _Script, scope: Scope, receive: Receive, send: Send) -> None:
+    readers = {asyncio.ensure_future(receive()) for _ in range(2)}
+    script.entered.set()
+    done, waiting = await asyncio.wait(readers, return_when=asyncio.FIRST_COMPLETED)
+    script.seen += [task.result() for task in done]
+    await asyncio.sleep(0.1)  # the other one is still waiting: nothing more has come
+    script.seen.append(len(waiting) == 1 and not next(iter(waiting)).done())
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"ok"})
+    script.seen += [await task for task in waiting]
+
+
+def test_of_two_receives_waiting_for_a_body_one_gets_it_and_the_other_waits_on() -> None:
+    app = _Script(_two_readers)
+    with Served(app) as served, raw(served.port) as client:
+        client.send(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n\r\n")
+        assert app.entered.wait(10)
+        client.send(b"abcd")
+        assert client.read().body == b"ok"
+        assert app.finished.wait(10)
+    body = {"type": "http.request", "body": b"abcd", "more_body": False}
+    assert app.seen == [body, True, {"type": "http.disconnect"}]
 
 
 async def _two_receivers(script: _Script, scope: Scope, receive: Receive, send: Send) -> None:
@@ -869,7 +917,15 @@ def test_a_second_receive_does_not_hide_the_client_leaving() -> None:
             assert app.entered.wait(10)
         assert app.finished.wait(10)
         assert app.seen == ["the listener saw the client leave"]
-        assert not served.server.tasks
+        _wait_until(lambda: not served.server.tasks)  # the exchange's task is done
+
+
+def _wait_until(condition: Any, seconds: float = 10.0) -> None:
+    """Wait for `condition()` (true on the server's thread soon), failing after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "not within the time"
+        time.sleep(0.01)
 
 
 async def _refuse_unread(script: _Script, scope: Scope, receive: Receive, send: Send) -> None:
