@@ -3,7 +3,8 @@ the binary (PyPI, no root).
 
 `RedisServer` starts `redis-server` on 127.0.0.1, a free port and a temporary directory,
 without persistence, and waits for its "Ready to accept connections" line (no sleeps).
-`stop()` then `start()` gives a fresh, empty one on the same port.
+`stop()` then `start()` gives a fresh, empty one on the same port; `stop()` always ends
+the process, a Redis stuck in a script included.
 """
 
 from __future__ import annotations
@@ -82,11 +83,17 @@ class RedisServer:
             if READY in line:
                 return
 
-    def stop(self) -> None:
+    def stop(self, grace: float = 10.0) -> None:
+        """Stop it: SIGTERM, then SIGKILL after `grace` seconds (a Redis busy in a Lua
+        script defers SIGTERM until the script ends, which may be never)."""
         process, self._process = self._process, None
         if process is not None:
             process.terminate()
-            process.wait(timeout=10)
+            try:
+                process.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
             if process.stdout is not None:
                 process.stdout.close()
 

@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import socket
+import time
+from pathlib import Path
 
 import pytest
 from marksign_mock import redis_store
@@ -156,3 +160,19 @@ async def test_a_subscription_gone_silent_is_noticed_and_scripts_are_read_from_r
             await other.reset()
             for store in (behind, other):
                 await store.aclose()
+
+
+def test_a_redis_stuck_in_a_script_is_still_stopped(tmp_path: Path) -> None:
+    # The tests' own Redis: SIGTERM waits for a running script, which may never end (as
+    # the retained cap's loop once did); stop() must end it all the same.
+    server = RedisServer(tmp_path)
+    server.start()
+    pid = server.pid
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as client:
+        client.sendall(b"*3\r\n$4\r\nEVAL\r\n$17\r\nwhile true do end\r\n$1\r\n0\r\n")
+        time.sleep(0.2)  # the script is running
+        server.stop(grace=0.5)
+    assert server.pid is None
+    assert pid is not None
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
