@@ -205,7 +205,10 @@ def _rows(
 
     def row(metric: str, unit: str, value: Callable[[Run], float], noisy: bool) -> Row:
         ours, peer = figure(value, runs), figure(value, memory)
-        return Row(section, f"{label}: {metric}", unit, ours, {MEMORY: peer}, noisy=noisy)
+        # The rounds alternate the configurations: each round has a ratio of its own.
+        return Row(
+            section, f"{label}: {metric}", unit, ours, {MEMORY: peer}, noisy=noisy, paired=True
+        )
 
     def errors(rs: Sequence[Run]) -> Figure:
         if not rs:

@@ -107,6 +107,9 @@ def test_the_redis_section_measures_memory_redis_and_workers_or_says_missing(
     # Read from /proc in clock ticks: a 0.3 s run may show none. Ours in memory has no Redis.
     assert all(_value(r["ours"]) >= 0 for r in redis_cpu)
     assert [r["peers"]["in memory"] for r in redis_cpu] == [None, None]
+    # Rounds alternate the configurations: the figures set against memory have a ratio per round.
+    compared = [r["metric"] for r in one if r["paired"]]
+    assert compared == [r["metric"] for r in one if r not in errors and r not in redis_cpu]
     missing = [note for note in data["notes"] if "missing" in note]
     if _value(workers[0]["ours"]) == "missing":  # a simulator without --workers (yet)
         assert len(workers) == 2  # one row per call says so
