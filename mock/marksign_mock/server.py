@@ -5,7 +5,8 @@ Our own because uvicorn's protocol cost more per request than the simulator itse
 keep-alive, pipelining (one request in flight per connection, the rest waiting in order),
 `Expect: 100-continue`, chunked request bodies streamed to the app, chunked or
 close-delimited streamed answers, the ASGI lifespan, and a graceful shutdown. No TLS, no
-WebSocket, no HTTP/2.
+WebSocket, no HTTP/2 (an `Upgrade: h2c` offer, as `curl --http2` makes, is answered over
+HTTP/1.1; other upgrades get 400).
 
 A request that is not HTTP gets the API's error shape (400 / 40001 `[request]`), an app
 that fails before answering gets 500 / 50000; nothing else on the wire comes from here.
@@ -351,9 +352,7 @@ class _Connection(asyncio.Protocol):
         self.loop = server.loop
         self.app = server.app
         self.settings = server.settings
-        self.parser = httptools.HttpRequestParser(self)
-        # Data after a `Connection: close` request is ignored, not a parse error.
-        self.parser.set_dangerous_leniencies(lenient_data_after_close=True)
+        self.parser = self._new_parser()
         self.transport: asyncio.Transport = None  # type: ignore[assignment]
         self.local: tuple[str, int] | None = None
         self.peer: tuple[str, int] | None = None
@@ -364,13 +363,20 @@ class _Connection(asyncio.Protocol):
         self.headers: list[tuple[bytes, bytes]] = []
         self.head_bytes = 0
         self.expect_continue = False
-        self.upgrade = False
+        self.upgrade_ignored = False  # an h2c offer, answered over HTTP/1.1
+        self.upgrade_body_left = 0  # of its body, which llhttp leaves to us
         self.ignore_input = False  # after a parse error or a `Connection: close` request
         self.pending_error: bytes | None = None  # a 400 to send after the answers before it
         self.read_paused = False
         self.write_paused = False
         self.writable: asyncio.Future[None] | None = None
         self.idle_since = 0.0
+
+    def _new_parser(self) -> httptools.HttpRequestParser:
+        parser = httptools.HttpRequestParser(self)
+        # Data after a `Connection: close` request is ignored, not a parse error.
+        parser.set_dangerous_leniencies(lenient_data_after_close=True)
+        return parser
 
     # -- asyncio.Protocol ----------------------------------------------------------------
 
@@ -396,10 +402,25 @@ class _Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.ignore_input:
             return
+        if self.upgrade_body_left:
+            data = self._upgrade_body(data)
+            if not data:
+                return
         try:
             self.parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            self.bad_request()
+        except httptools.HttpParserUpgrade as upgrade:
+            if not self.upgrade_ignored:
+                self.bad_request()
+                return
+            # The h2c offer is answered over HTTP/1.1: llhttp stopped after the head, so
+            # the body is read here, and what follows it is HTTP/1.1 for a new parser.
+            self.upgrade_ignored = False
+            self.parser = self._new_parser()
+            rest = data[upgrade.args[0] :]
+            if self.upgrade_body_left:
+                rest = self._upgrade_body(rest)
+            if rest:
+                self.data_received(rest)
         except httptools.HttpParserError:
             self.bad_request()
 
@@ -442,9 +463,12 @@ class _Connection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         parser = self.parser
-        if parser.should_upgrade():  # not served: httptools raises HttpParserUpgrade next
-            self.upgrade = True
-            return
+        if parser.should_upgrade():  # httptools raises HttpParserUpgrade after the request
+            length = self._h2c_offer()
+            if length is None:
+                return  # WebSocket and the like: not served (400)
+            self.upgrade_ignored = True  # RFC 9110 §7.8: the server may ignore the offer
+            self.upgrade_body_left = length
         url = httptools.parse_url(self.url)
         raw_path: bytes = url.path or b"/"  # none in `http://host` (absolute form)
         path = raw_path.decode("ascii")  # llhttp lets only ASCII through
@@ -478,6 +502,30 @@ class _Connection(asyncio.Protocol):
         else:  # pipelined: it waits its turn, and reading waits with it
             self.update_reading()
 
+    def _upgrade_body(self, data: bytes) -> bytes:
+        """The body of an h2c request, from `data`; returns what follows it."""
+        part = data[: self.upgrade_body_left]
+        self.upgrade_body_left -= len(part)
+        if part:
+            self.on_body(part)
+        if not self.upgrade_body_left:
+            self.on_message_complete()
+        return data[len(part) :]
+
+    def _h2c_offer(self) -> int | None:
+        """The body length of an `Upgrade: h2c` request (`curl --http2 http://...`), which
+        is answered as HTTP/1.1; None for any other upgrade, or a chunked body."""
+        offered: list[bytes] = []
+        length = 0
+        for name, value in self.headers:
+            if name == b"upgrade":
+                offered += _tokens(value)
+            elif name == b"transfer-encoding":
+                return None
+            elif name == b"content-length":
+                length = int(value)  # llhttp has checked it
+        return length if offered == [b"h2c"] else None
+
     def on_body(self, body: bytes) -> None:
         exchange = self.parsing
         if exchange is None:
@@ -494,8 +542,8 @@ class _Connection(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         exchange = self.parsing
-        if exchange is None:
-            return
+        if exchange is None or self.upgrade_body_left:
+            return  # an upgrade; or the head of an h2c offer, whose body comes next
         self.parsing = None
         exchange.message_complete = True
         if not exchange.keep_alive:

@@ -1003,6 +1003,49 @@ def test_an_app_that_fails_before_a_byte_of_its_answer_is_written_gets_a_500(
     assert len(server_errors(caplog)) == 2
 
 
+H2C = ("Connection: Upgrade, HTTP2-Settings", "Upgrade: h2c", "HTTP2-Settings: AAMAAABkAAQAAP__")
+
+
+def test_an_h2c_offer_is_answered_over_http_1_1_and_the_connection_goes_on(
+    echo: tuple[EchoApp, Served],
+) -> None:
+    # `curl --http2 http://...` offers HTTP/2 this way; a server may ignore the offer.
+    _, served = echo
+    with raw(served.port) as client:
+        client.send(get("/first", *H2C) + get("/second"))  # the next one in the same packet
+        first, second = client.read(), client.read()
+        client.send(get("/third"))
+        third = client.read()
+    assert [a.status for a in (first, second, third)] == [200, 200, 200]
+    assert [a.json()["path"] for a in (first, second, third)] == ["/first", "/second", "/third"]
+    assert first.header(b"upgrade") is None
+
+
+def test_an_h2c_offer_with_a_body_is_answered_with_the_body_read_whole(
+    echo: tuple[EchoApp, Served],
+) -> None:
+    # llhttp stops after the head of an upgrade: the server reads the body itself.
+    _, served = echo
+    request = post("/posted", b'{"a": 1}', *H2C)
+    with raw(served.port) as client:
+        client.send(request[:-4])  # the body in two parts, the second later
+        client.send(request[-4:] + get("/after"))
+        posted, after = client.read().json(), client.read().json()
+    assert (posted["path"], posted["body"]) == ("/posted", '{"a": 1}')
+    assert after["path"] == "/after"
+
+
+def test_an_h2c_offer_with_a_chunked_body_gets_400(echo: tuple[EchoApp, Served]) -> None:
+    _, served = echo
+    request = chunked("/", [b"{}"]).replace(
+        b"Host: test\r\n", b"Host: test\r\n%s\r\n" % "\r\n".join(H2C).encode()
+    )
+    with raw(served.port) as client:
+        client.send(request)
+        _error(client.read(), 400, 40001)
+        assert client.closed_by_server()
+
+
 # -- workers -------------------------------------------------------------------------------
 
 
