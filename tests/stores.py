@@ -4,13 +4,15 @@ The fixtures (`redis_server`, `store_factory`) are in the plugin `tests.store_fi
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
-from typing import Final
+from typing import Any, Final
 
 import pytest
 from marksign_mock import MockApp, MockConfig, create_app
+from marksign_mock.exceptions import ApiError
 from marksign_mock.models import Clock, SessionStore
 from marksign_mock.redis_store import RedisStore
 from marksign_mock.stores import Store
@@ -24,6 +26,20 @@ StoreFactory = Callable[..., Store]
 
 def unique_prefix() -> str:
     return f"test-{uuid.uuid4().hex}:"
+
+
+@contextlib.asynccontextmanager
+async def opened_redis_store(url: str, **settings: Any) -> AsyncIterator[RedisStore]:
+    """A Redis store under a prefix of its own, open (subscribed) for the block; its
+    sessions, scripts and journal removed and its connections closed after it."""
+    store = RedisStore(url, prefix=unique_prefix(), **settings)
+    await store.open()
+    try:
+        yield store
+    finally:
+        with contextlib.suppress(ApiError):  # a test may have cut it off from Redis
+            await store.reset()
+        await store.aclose()
 
 
 def config_store(factory: StoreFactory, config: MockConfig, clock: Clock) -> Store:

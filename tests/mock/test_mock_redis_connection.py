@@ -21,12 +21,11 @@ import pytest
 from marksign_mock import redis_store
 from marksign_mock.exceptions import ApiError
 from marksign_mock.models import SessionRequest
-from marksign_mock.person import SimulatedPerson
 from marksign_mock.redis_store import RedisStore
 from marksign_mock.scripts import ErrorScript
 from marksign_spec import load_spec
 
-from tests.stores import unique_prefix
+from tests.stores import opened_redis_store, unique_prefix
 from tools.redis_server import RedisServer
 
 pytest_plugins = ["tests.store_fixtures"]
@@ -112,26 +111,22 @@ class Network:
 async def test_a_lost_answer_is_a_50002_and_the_command_is_not_run_again(
     redis_server: RedisServer,
 ) -> None:
-    async with Network(redis_server.port) as proxy:
-        url = f"redis://127.0.0.1:{proxy.port}/0"
-        store = RedisStore(url, prefix=unique_prefix(), person=SimulatedPerson(answer_delay=5.0))
-        await store.open()
-        try:
-            armed = await store.scripts.arm(ErrorScript(0, "status", 50003, None, None, 3))
-            proxy.drop(store.scripts._take.sha)
-            with pytest.raises(ApiError, check=lambda e: e.code == 50002):
-                await store.scripts.take_error(STATUS_OPERATION)
-            uses = {s.id: s.remaining for s in (await store.scripts.listing()).errors}
-            assert uses[armed.id] == 2  # one use taken, once
+    async with (
+        Network(redis_server.port) as proxy,
+        opened_redis_store(f"redis://127.0.0.1:{proxy.port}/0") as store,
+    ):
+        armed = await store.scripts.arm(ErrorScript(0, "status", 50003, None, None, 3))
+        proxy.drop(store.scripts._take.sha)
+        with pytest.raises(ApiError, check=lambda e: e.code == 50002):
+            await store.scripts.take_error(STATUS_OPERATION)
+        uses = {s.id: s.remaining for s in (await store.scripts.listing()).errors}
+        assert uses[armed.id] == 2  # one use taken, once
 
-            proxy.drop(store._create.sha)
-            with pytest.raises(ApiError, check=lambda e: e.code == 50002):
-                await store.create(SessionRequest("SHA256", HASH, "LT", "30303039914"))
-            assert await store.count() == 1  # made once
-            assert proxy.dropped == 2
-        finally:
-            await store.reset()
-            await store.aclose()
+        proxy.drop(store._create.sha)
+        with pytest.raises(ApiError, check=lambda e: e.code == 50002):
+            await store.create(SessionRequest("SHA256", HASH, "LT", "30303039914"))
+        assert await store.count() == 1  # made once
+        assert proxy.dropped == 2
 
 
 async def test_a_subscription_gone_silent_is_noticed_and_scripts_are_read_from_redis(

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import os
 import re
+from collections.abc import Awaitable, Callable
 
 import pytest
 from marksign_mock import crypto
@@ -21,7 +22,7 @@ from marksign_mock.scripts import ErrorScript
 from marksign_mock.stores import Store
 from marksign_spec import load_spec
 
-from tests.stores import StoreFactory, unique_prefix
+from tests.stores import StoreFactory, opened_redis_store, unique_prefix
 from tools.redis_server import RedisServer
 
 HASH = "4e7a9ec2d9a7e4d3ed3c0d10b1a15bd4c56b81f7df6f8bc8e3a0dd7b4e5a7bbf"
@@ -504,8 +505,7 @@ async def test_the_retained_cap_steps_over_a_running_session_of_another_process(
 async def test_a_signing_lock_is_released_only_by_its_holder_and_never_over_a_signature(
     redis_server: RedisServer,
 ) -> None:
-    store = RedisStore(redis_server.url, prefix=unique_prefix(), person=SimulatedPerson(0.0))
-    try:
+    async with opened_redis_store(redis_server.url, person=SimulatedPerson(0.0)) as store:
         token = await start(store)
         key, lock = store.key(token), f"{store.prefix}signing:{token}"
         await store.redis.set(lock, "another process", px=60_000)
@@ -516,26 +516,21 @@ async def test_a_signing_lock_is_released_only_by_its_holder_and_never_over_a_si
         claim = await store._claim_signing(keys=[key, lock], args=[store.origin, 60_000])
         assert claim == ["signed", "stored meanwhile"]
         assert not await store.redis.exists(lock)  # nobody signs it again
-    finally:
-        await store.reset()
-        await store.aclose()
 
 
 async def test_a_journal_read_waits_for_the_batch_a_background_flush_is_adding(
     redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = RedisStore(redis_server.url, prefix=unique_prefix())
-    await store.open()
-    journal = store.journal
-    gate = asyncio.Event()  # holds the background flush's batch on its way to Redis
-    adding = journal._append
+    async with opened_redis_store(redis_server.url) as store:
+        journal = store.journal
+        gate = asyncio.Event()  # holds the background flush's batch on its way to Redis
+        adding = journal._append
 
-    async def held(args: list[str | int | float | bytes]) -> object:
-        await gate.wait()
-        return await adding(args=args)
+        async def held(args: list[str | int | float | bytes]) -> object:
+            await gate.wait()
+            return await adding(args=args)
 
-    monkeypatch.setattr(journal, "_append", held)
-    try:
+        monkeypatch.setattr(journal, "_append", held)
         for path in ("/first", "/second"):
             journal.record(record_of(0.0, "POST", path, None, None, {}, None, 0, 200, b"", None, 1))
         journal._flush_soon(0.0)
@@ -547,18 +542,13 @@ async def test_a_journal_read_waits_for_the_batch_a_background_flush_is_adding(
         gate.set()
         entries = await reading
         assert [(e.seq, e.path) for e in entries] == [(1, "/first"), (2, "/second")]
-    finally:
-        await store.reset()
-        await store.aclose()
 
 
 async def test_scripts_armed_after_redis_lost_its_keys_apply_in_a_process_that_stayed_subscribed(
     redis_server: RedisServer,
 ) -> None:
     # FLUSHDB between two suites, say: the subscription survives it, the counts restart.
-    store = RedisStore(redis_server.url, prefix=unique_prefix())
-    await store.open()
-    try:
+    async with opened_redis_store(redis_server.url) as store:
         await store.scripts.arm(ErrorScript(0, "status", 50003, None, None, 5))
         for _ in range(2):
             armed = await store.scripts.arm(ErrorScript(0, "status", 50004, None, None, 5))
@@ -571,67 +561,57 @@ async def test_scripts_armed_after_redis_lost_its_keys_apply_in_a_process_that_s
         assert taken is not None
         assert (taken.id, taken.error_code) == (fresh.id, 50000)
         assert await store.scripts.take_error(STATUS_OPERATION) is None  # its one use is gone
-    finally:
-        await store.reset()
-        await store.aclose()
+
+
+async def _listen_again(
+    store: RedisStore, monkeypatch: pytest.MonkeyPatch, reload: Callable[[], Awaitable[None]]
+) -> None:
+    """Start the store's listener over, with `reload` as what it does on subscribing."""
+    assert store._listener is not None
+    store._listener.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await store._listener
+    store._subscribed.clear()
+    monkeypatch.setattr(store.scripts, "reload", reload)
+    store._start_listener()
 
 
 async def test_a_failure_while_listening_is_logged_and_the_process_subscribes_again(
     redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    store = RedisStore(redis_server.url, prefix=unique_prefix())
-    await store.open()
-    reload = store.scripts.reload
-    failures = [TypeError("a script record it cannot read")]
+    async with opened_redis_store(redis_server.url) as store:
+        reload = store.scripts.reload
+        failures = [TypeError("a script record it cannot read")]
 
-    async def failing_once() -> None:
-        if failures:
-            raise failures.pop()
-        await reload()
+        async def failing_once() -> None:
+            if failures:
+                raise failures.pop()
+            await reload()
 
-    try:
-        assert store._listener is not None
-        store._listener.cancel()  # listen again from the start, where a failure now comes
-        with contextlib.suppress(asyncio.CancelledError):
-            await store._listener
-        store._subscribed.clear()
-        monkeypatch.setattr(store.scripts, "reload", failing_once)
-        store._start_listener()
+        await _listen_again(store, monkeypatch, failing_once)
         async with asyncio.timeout(10):
             while not store.subscribed:
                 await asyncio.sleep(0.02)
         assert not failures
         assert "the Redis subscription failed; subscribing again" in caplog.text
-    finally:
-        await store.aclose()
 
 
 async def test_a_listener_that_keeps_failing_backs_off(
     redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = RedisStore(redis_server.url, prefix=unique_prefix())
-    await store.open()
-    tries = 0
+    async with opened_redis_store(redis_server.url) as store:
+        tries = 0
 
-    async def always_failing() -> None:
-        nonlocal tries
-        tries += 1
-        raise TypeError("a script record it cannot read")
+        async def always_failing() -> None:
+            nonlocal tries
+            tries += 1
+            raise TypeError("a script record it cannot read")
 
-    try:
-        assert store._listener is not None
-        store._listener.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await store._listener
-        store._subscribed.clear()
-        monkeypatch.setattr(store.scripts, "reload", always_failing)
-        store._start_listener()
+        await _listen_again(store, monkeypatch, always_failing)
         await asyncio.sleep(1.0)
         # Backing off: 0.05, 0.1, 0.2, 0.5 and 1 s between tries (a slow machine tries less).
         assert 1 <= tries <= 6
         assert not store.subscribed
-    finally:
-        await store.aclose()
 
 
 async def test_a_reset_after_the_answer_was_due_but_before_the_poll_looked_is_not_found(
