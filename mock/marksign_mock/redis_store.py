@@ -67,7 +67,7 @@ import orjson
 import redis.asyncio as aioredis
 from marksign_spec import Operation
 from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, WatchError
 
@@ -515,13 +515,12 @@ class RedisStore:
             decode_responses=True,
             socket_connect_timeout=2.0,
             socket_timeout=COMMAND_TIMEOUT_SECONDS,
-            # A connection idle this long is checked (PING) before use: one dropped while
-            # idle is found, closed, and the request answers 50002 (the next reconnects).
             health_check_interval=10,
-            # No retries: redis-py would send the whole command again after a lost answer,
-            # and the store's commands (a session made, a script's use taken) must run once.
-            # A server that is down answers 50002 within milliseconds.
-            retry=Retry(NoBackoff(), 0),
+            # One quick retry covers a connection that Redis closed (a restart) and that the
+            # pool hands out before it notices; a server that is down answers 50002 within
+            # milliseconds instead of after a long backoff. redis-py retries the whole
+            # command, so one whose answer is lost on the way runs twice (known, left).
+            retry=Retry(ExponentialBackoff(cap=0.05, base=0.01), 1),
         )
         self.redis: aioredis.Redis = aioredis.Redis(connection_pool=pool)
         self._reads = _Reads(self.redis)

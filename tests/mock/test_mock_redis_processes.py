@@ -152,7 +152,8 @@ def test_a_redis_restart_answers_in_the_error_shape_then_recovers(
     token = start(b.base_url)
     with MockController.at(a.base_url) as control_a:
         control_a.answer_now(token)
-        assert poll(a.base_url, token).status_code == 200
+        answered = poll(a.base_url, token)
+        assert answered.status_code == 200, answered.text
         # The new Redis counts scripts from scratch: armed through A, B still sees them.
         control_a.fail("status", 50003)
     refused = poll(b.base_url, token)
