@@ -14,11 +14,18 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from bench import machine
+from bench import interpreters, machine
 from bench.peers import Peer, prepare
 from bench.settings import EXTRA_SECTIONS, PEERS, SECTIONS, Settings
 from bench.table import Row, render
-from bench.tools import cpu_split, ensure_commands, log, results_dir, set_results_dir
+from bench.tools import (
+    ToolMissing,
+    cpu_split,
+    ensure_commands,
+    log,
+    results_dir,
+    set_results_dir,
+)
 
 
 def _numbers(text: str) -> tuple[int, ...]:
@@ -128,7 +135,20 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument(
-        "--jvm-warmup", type=float, help="seconds of load WireMock's JVM gets first (15)"
+        "--jvm-warmup",
+        type=float,
+        help=(
+            "seconds of load WireMock's JVM gets at least before it is measured (15); more "
+            "until its rate stops rising, at most 6 times this"
+        ),
+    )
+    parser.add_argument(
+        "--python",
+        metavar="PATH",
+        help=(
+            "the Python (3.11+) that serves our simulator, from a venv the bench makes of it "
+            "in .tools/ (default: the one running the bench)"
+        ),
     )
     parser.add_argument(
         "--load-generator",
@@ -173,12 +193,18 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return replace(
         settings,
         load_generator=args.load_generator,
+        python=args.python,
         make_test=args.workflow,
     )
 
 
 def run(settings: Settings) -> tuple[list[Row], list[str], list[str], bool]:
     """Run the chosen sections; returns rows, notes, profile lines and whether all ran."""
+    if settings.python is not None:
+        try:
+            interpreters.use(settings.python)
+        except ToolMissing as error:
+            raise SystemExit(f"bench: {error}") from None
     server_cpus, load_cpus = cpu_split()
     os.sched_setaffinity(0, load_cpus)  # the load generator and its children
     throughput_peers = settings.peers if "throughput" in settings.sections else ()

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 import httpx
 from marksign_spec import load_spec
 
+from bench import interpreters
+
 SPEC = load_spec()
 # The access token and a demo identity that signs, both from the docs' samples.
 ACCESS_TOKEN = SPEC.sample_access_token
@@ -72,4 +74,6 @@ def finish_session(client: httpx.Client, index: int = 0) -> str:
 
 def describe(options: Sequence[str]) -> str:
     """How ours was started, for the reports (no machine paths)."""
-    return " ".join(["marksign-mock", *options])
+    command = " ".join(["marksign-mock", *options])
+    chosen = interpreters.chosen()
+    return command if chosen is None else f"{command} (on {chosen}, --python)"

@@ -3,7 +3,8 @@
 - Prism (Stoplight) mocks openapi.yaml: it validates each request against the spec and
   answers the spec's example (the 404 when asked with ``Prefer: code=404``).
 - WireMock runs stubs (``bench/wiremock/mappings/``) that answer our simulator's exact
-  bytes, status and Content-Type; its request journal is off. Its JVM gets a longer warm-up.
+  bytes, status and Content-Type; its request journal is off. Its JVM is warmed up until its
+  rate stops rising (``bench.throughput.until_flat``).
 - Mockoon CLI imports openapi.yaml itself; each imported route answers its first response
   (200, generated from the schema) to every request, so it has no 404 to measure.
 
@@ -16,12 +17,11 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import wiremock
+from bench import interpreters, wiremock
 from bench.ours import DOCS_TOKEN, mock_options, status_path
 from bench.tools import (
     MOCKOON,
@@ -34,6 +34,7 @@ from bench.tools import (
     ensure_npm,
     log,
     results_dir,
+    run_checked,
 )
 from bench.wiremock import SIGNED, UNKNOWN, Call
 
@@ -156,18 +157,18 @@ BASELINE_PREFIX = "ours@"  # a peer named ours@REF: our simulator as it was at a
 
 def baseline(ref: str) -> Peer:
     """Our simulator at git `ref`, in its own folder and virtual environment under `.tools/`
-    (its runtime dependencies pinned by that ref's constraints.txt): before and after a
-    change, in one run."""
+    (its runtime dependencies pinned by that ref's constraints.txt, on the interpreter that
+    serves ours): before and after a change, in one run."""
     if not re.fullmatch(r"[0-9A-Za-z._/~^-]{1,80}", ref):
         raise ToolMissing(f"{ref!r} is not a git ref")
     try:
         commit = _git("rev-parse", "--short=12", f"{ref}^{{commit}}").strip()
     except ToolMissing:
         raise ToolMissing(f"{ref!r} is not a commit of this repository") from None
-    folder = TOOLS / f"baseline-{commit}"
+    folder = TOOLS / f"baseline-{commit}{interpreters.suffix()}"
     script = folder / ".venv" / "bin" / "marksign-mock"
     if not script.exists():
-        log(f"building ours at {commit} into .tools/baseline-{commit}/")
+        log(f"building ours at {commit} into .tools/{folder.name}/")
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         archive = subprocess.run(
@@ -176,12 +177,12 @@ def baseline(ref: str) -> Peer:
         if archive.returncode != 0:
             raise ToolMissing(f"git archive {commit} failed")
         subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
-        _run([sys.executable, "-m", "venv", str(folder / ".venv")])
+        run_checked([interpreters.python(), "-m", "venv", str(folder / ".venv")])
         pip = [str(folder / ".venv" / "bin" / "python"), "-m", "pip", "install", "--quiet"]
         # The layout of that ref: the simulator's own distribution, else the root project
         # (the contract runner needs the generated client, which is not on PyPI).
         sources = [str(folder / "mock")] if (folder / "mock" / "pyproject.toml").is_file() else []
-        _run([*pip, "-c", str(folder / "constraints.txt"), *(sources or [str(folder)])])
+        run_checked([*pip, "-c", str(folder / "constraints.txt"), *(sources or [str(folder)])])
         if not script.exists():
             raise ToolMissing(f"ours at {commit} has no marksign-mock command")
 
@@ -207,13 +208,6 @@ def _git(*args: str) -> str:
     if done.returncode != 0:
         raise ToolMissing(f"git {args[0]} failed: {done.stderr.strip()[:200]}")
     return done.stdout
-
-
-def _run(command: list[str]) -> None:
-    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=900)
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise ToolMissing(f"{' '.join(Path(command[0]).name.split())} failed: {last}")
 
 
 def prepare(

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from marksign_mock import SimulatorProcess
 
+from bench import interpreters
 from bench.quiet import process_cpu_seconds
 from bench.tools import child_setup, log, pin_threads, results_dir
 from tools.redis_server import RedisServer, redis_server_binary
@@ -162,9 +163,11 @@ def run_ours(
     name: str, options: Sequence[str], cpus: set[int] | None, raise_fds: bool = False
 ) -> Iterator[Server]:
     """Our simulator, started by its launcher on a free port, pinned to ``cpus`` (its
-    children, e.g. the workers of ``--workers N``, inherit the pinning and count as its own)."""
+    children, e.g. the workers of ``--workers N``, inherit the pinning and count as its own),
+    on the interpreter of ``bench.interpreters``."""
     simulator = SimulatorProcess(
         options,
+        python=interpreters.python(),
         log_path=results_dir() / f"{name}.log",
         preexec=child_setup(cpus, raise_fds),
         startup_timeout=90,

@@ -24,6 +24,8 @@ class Settings:
     rounds: int = 3
     peers: tuple[str, ...] = PEERS
     load_generator: str = "auto"  # auto (wrk if present), wrk, python
+    # The interpreter that serves ours (bench.interpreters); None: the one running the bench.
+    python: str | None = None
     # Before each measured run, wait at most this long for other work on the machine to stop.
     quiet_wait: float = 30.0
     # Long-poll capacity.

@@ -4,7 +4,8 @@ Every server (ours, then the peers of ``bench.peers``: Prism, WireMock, Mockoon)
 process pinned to the same single CPU, all at once, on 127.0.0.1; the same load generator
 (wrk, one thread, on the other CPUs) hits them in turn with the same connections and
 duration. Before anything is measured, each server is asked each call once (its answer's
-status, Content-Type and size go to the notes) and warmed up under load, a JVM for longer.
+status, Content-Type and size go to the notes) and warmed up under load, a JVM until its
+rate stops rising.
 
 - status 404: ours answers an unknown token from its session store; each peer its own way
   (``bench.peers``).
@@ -235,9 +236,14 @@ def shown_answer(response: httpx.Response) -> str:
 
 
 def _warm_up(
-    wrk: str | None, scenarios: list[Scenario], lineup: Lineup, settings: Settings
+    wrk: str | None,
+    scenarios: list[Scenario],
+    lineup: Lineup,
+    settings: Settings,
+    notes: list[str],
 ) -> None:
-    """Load every server with each of its calls before measuring (a JVM for longer)."""
+    """Load every server with each of its calls before measuring; a JVM until its rate
+    stops rising (`until_flat`), so that no round measures a JIT still compiling."""
     for scenario in scenarios:
         run_load(wrk, scenario.ours(), 50, settings.warmup)
     for name, (peer, _) in lineup.peers.items():
@@ -245,9 +251,42 @@ def _warm_up(
         seconds = max(settings.warmup, peer.warmup / max(1, len(targets)))
         for target in targets:
             assert isinstance(target, Target)
-            if peer.warmup:
-                log(f"warming {peer.name} up: {seconds:.1f} s on {target.path}")
-            run_load(wrk, target, 50, seconds)
+            if not peer.warmup:
+                run_load(wrk, target, 50, seconds)
+                continue
+
+            def load(slice_seconds: float, target: Target = target) -> float:
+                return run_load(wrk, target, 50, slice_seconds).rps
+
+            rates = until_flat(load, seconds)
+            shown_rates = ", ".join(f"{rate:,.0f}" for rate in rates)
+            log(f"warmed {peer.name} up on {target.path}: {shown_rates} req/s")
+            notes.append(
+                f"{peer.name} warmed up on {target.path} for {len(rates) * WARM_SLICE:g} s, "
+                f"{WARM_SLICE:g} s at a time at 50 connections: {shown_rates} req/s"
+            )
+
+
+# A JVM compiles its hot code while it serves, on the CPU it serves on: it is loaded in
+# slices until its rate is flat, at least for its warm-up and at most WARM_LIMIT times it.
+WARM_SLICE = 2.5  # seconds of load per slice
+WARM_GAIN = 0.03  # a slice less than 3 % above the best one before it is flat
+WARM_FLAT = 2  # flat slices in a row: warm
+WARM_LIMIT = 6.0
+
+
+def until_flat(load: Callable[[float], float], minimum: float) -> list[float]:
+    """The rates of slices of `load(seconds)`, run until WARM_FLAT in a row were flat once
+    `minimum` seconds have been loaded, or WARM_LIMIT times `minimum` have."""
+    rates: list[float] = []
+    flat = 0
+    while True:
+        rate = load(WARM_SLICE)
+        flat = flat + 1 if rates and rate < max(rates) * (1 + WARM_GAIN) else 0
+        rates.append(rate)
+        loaded = len(rates) * WARM_SLICE
+        if loaded >= minimum * WARM_LIMIT or (loaded >= minimum and flat >= WARM_FLAT):
+            return rates
 
 
 def measure(
@@ -267,7 +306,7 @@ def measure(
     with _servers(peers, missing, server_cpus, notes) as lineup:
         servers = [lineup.ours] + [server for _, server in lineup.peers.values()]
         scenarios = [_check_answers(s, lineup, notes) for s in _scenarios(lineup)]
-        _warm_up(wrk, scenarios, lineup, settings)
+        _warm_up(wrk, scenarios, lineup, settings, notes)
         for connections in settings.connections:
             for scenario in scenarios:
                 runs: dict[str, list[Run]] = {OURS: []}

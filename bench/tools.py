@@ -51,6 +51,14 @@ class ToolMissing(Exception):
     """A program the benchmarks want is absent and could not be installed (one line)."""
 
 
+def run_checked(command: list[str]) -> None:
+    """Run an install step; ToolMissing with its last line of errors if it fails."""
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=900)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise ToolMissing(f"{' '.join(Path(command[0]).name.split())} failed: {last}")
+
+
 # The Debian package of each outside program, installed with apt-get when run as root.
 APT_PACKAGES = {"wrk": "wrk", "java": "default-jre-headless"}
 

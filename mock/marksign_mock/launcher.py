@@ -548,7 +548,9 @@ class SimulatorProcess(_Running):
     `base_url` is set once it listens. Use it as a context manager. `options` are more
     `marksign-mock` options; the access token, if given, goes through the environment
     (never the command line, which `ps` shows). Its log (stderr) goes to `log_path`, or is
-    discarded. `preexec` runs in the child before it starts (e.g. CPU pinning).
+    discarded. `preexec` runs in the child before it starts (e.g. CPU pinning). `python` is
+    the interpreter to run it with (one that has marksign-mock installed); this one by
+    default.
     """
 
     def __init__(
@@ -561,8 +563,10 @@ class SimulatorProcess(_Running):
         startup_timeout: float = 30.0,
         env: Mapping[str, str] | None = None,
         preexec: Callable[[], None] | None = None,
+        python: str | None = None,
     ) -> None:
         self.options = tuple(options)
+        self.python = sys.executable if python is None else python
         self.access_token = access_token
         self.log_path = log_path
         self.log_level = log_level
@@ -579,7 +583,7 @@ class SimulatorProcess(_Running):
 
     def command(self) -> list[str]:
         return [
-            sys.executable,
+            self.python,
             *("-m", "marksign_mock"),
             *("--host", "127.0.0.1", "--port", "0", "--log-level", self.log_level),
             *self.options,
@@ -592,7 +596,7 @@ class SimulatorProcess(_Running):
         if self.log_path is not None:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             self._log = self.log_path.open("wb")
-        self._process = subprocess.Popen(  # noqa: S603 -- this interpreter, no shell
+        self._process = subprocess.Popen(  # noqa: S603 -- an interpreter we were given, no shell
             self.command(),
             stdout=subprocess.PIPE,
             stderr=self._log if self._log is not None else subprocess.DEVNULL,

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import shlex
+import sys
 from pathlib import Path
 
+import httpx
 import pytest
 from marksign_mock import cli
 from marksign_mock.config import ENV_ACCESS_TOKENS
+from marksign_mock.launcher import SimulatorProcess
 
 from tests.spec_facts import DOCS_ACCESS_TOKEN
 
@@ -117,3 +121,22 @@ def test_several_workers_without_a_shared_store_are_refused_in_one_line(
         "keeps sessions of its own, and a status call could reach one that never saw its "
         "session"
     )
+
+
+def test_a_simulator_process_runs_on_the_interpreter_it_is_given(tmp_path: Path) -> None:
+    # A stand-in interpreter that leaves a mark, then is this one: the simulator must have
+    # been started through it, and serve.
+    mark = tmp_path / "started-by-wrapper"
+    wrapper = tmp_path / "python-wrapper"
+    script = f'echo "$@" > {shlex.quote(str(mark))}\nexec {shlex.quote(sys.executable)} "$@"\n'
+    wrapper.write_text("#!/bin/sh\n" + script)
+    wrapper.chmod(0o755)
+
+    with SimulatorProcess(python=str(wrapper)) as simulator:
+        answer = httpx.post(
+            simulator.base_url + "/en/smartid/sign/hash/status/x.json",
+            json={"access_token": DOCS_ACCESS_TOKEN},
+        )
+
+    assert answer.status_code == 400  # "x" is no token of the spec: 40001
+    assert mark.read_text().startswith("-m marksign_mock ")
