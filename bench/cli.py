@@ -138,8 +138,8 @@ def _parser() -> argparse.ArgumentParser:
         "--jvm-warmup",
         type=float,
         help=(
-            "seconds of load WireMock's JVM gets at least before it is measured (15); more "
-            "until its rate stops rising, at most 6 times this"
+            "seconds of load WireMock's JVM gets at least before it is measured (60; quick 15); "
+            "more until its rate stops rising, at most 4 times this"
         ),
     )
     parser.add_argument(

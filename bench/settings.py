@@ -20,7 +20,9 @@ class Settings:
     connections: tuple[int, ...] = (1, 50, 200)
     duration: float = 5.0
     warmup: float = 2.0  # seconds of load per server and call before measuring
-    jvm_warmup: float = 15.0  # seconds of load a JVM (WireMock) gets, over its calls
+    # Seconds of load a JVM (WireMock) gets at least, over its calls; more until its rate is
+    # flat (bench.throughput.until_flat). Its JIT competes for the one CPU it is pinned to.
+    jvm_warmup: float = 60.0
     rounds: int = 3
     peers: tuple[str, ...] = PEERS
     load_generator: str = "auto"  # auto (wrk if present), wrk, python
@@ -58,5 +60,6 @@ class Settings:
             client_rounds=3,
             profile_seconds=3.0,
             quiet_wait=5.0,
+            jvm_warmup=15.0,
             soak_minutes=1.0,
         )

@@ -271,8 +271,8 @@ def _warm_up(
 # slices until its rate is flat, at least for its warm-up and at most WARM_LIMIT times it.
 WARM_SLICE = 2.5  # seconds of load per slice
 WARM_GAIN = 0.03  # a slice less than 3 % above the best one before it is flat
-WARM_FLAT = 2  # flat slices in a row: warm
-WARM_LIMIT = 6.0
+WARM_FLAT = 3  # flat slices in a row: warm
+WARM_LIMIT = 4.0
 
 
 def until_flat(load: Callable[[float], float], minimum: float) -> list[float]:
