@@ -139,7 +139,7 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         help=(
             "seconds of load WireMock's JVM gets at least before it is measured (60; quick 15); "
-            "more until its rate stops rising, at most 4 times this"
+            "more until its rate stops rising, at most 3 times this"
         ),
     )
     parser.add_argument(

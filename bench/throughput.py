@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -246,7 +247,7 @@ def _warm_up(
     stops rising (`until_flat`), so that no round measures a JIT still compiling."""
     for scenario in scenarios:
         run_load(wrk, scenario.ours(), 50, settings.warmup)
-    for name, (peer, _) in lineup.peers.items():
+    for name, (peer, server) in lineup.peers.items():
         targets = [s.peers[name] for s in scenarios if isinstance(s.peers[name], Target)]
         seconds = max(settings.warmup, peer.warmup / max(1, len(targets)))
         for target in targets:
@@ -255,8 +256,12 @@ def _warm_up(
                 run_load(wrk, target, 50, seconds)
                 continue
 
-            def load(slice_seconds: float, target: Target = target) -> float:
-                return run_load(wrk, target, 50, slice_seconds).rps
+            def load(
+                slice_seconds: float, target: Target = target, server: Server = server
+            ) -> float:
+                rate = run_load(wrk, target, 50, slice_seconds).rps
+                settle(server.cpu_seconds)
+                return rate
 
             rates = until_flat(load, seconds)
             shown_rates = ", ".join(f"{rate:,.0f}" for rate in rates)
@@ -269,10 +274,27 @@ def _warm_up(
 
 # A JVM compiles its hot code while it serves, on the CPU it serves on: it is loaded in
 # slices until its rate is flat, at least for its warm-up and at most WARM_LIMIT times it.
-WARM_SLICE = 2.5  # seconds of load per slice
+WARM_SLICE = 3.0  # seconds of load per slice (wrk takes whole seconds)
 WARM_GAIN = 0.03  # a slice less than 3 % above the best one before it is flat
 WARM_FLAT = 3  # flat slices in a row: warm
-WARM_LIMIT = 4.0
+WARM_LIMIT = 3.0
+# After each slice the JVM is left alone until it idles (below this share of a CPU over
+# half a second, at most WARM_SETTLE seconds): its JIT compiles much of what the load
+# queued only once the load stops, as it would between the measured rounds.
+WARM_IDLE_CPU = 0.05
+WARM_SETTLE = 3.0
+
+
+def settle(cpu_seconds: Callable[[], float], interval: float = 0.5) -> bool:
+    """Wait until a process idles (`cpu_seconds`: its CPU time so far); False if it did
+    not within WARM_SETTLE seconds."""
+    deadline = time.monotonic() + WARM_SETTLE
+    while time.monotonic() < deadline:
+        before = cpu_seconds()
+        time.sleep(interval)
+        if cpu_seconds() - before < interval * WARM_IDLE_CPU:
+            return True
+    return False
 
 
 def until_flat(load: Callable[[float], float], minimum: float) -> list[float]:
