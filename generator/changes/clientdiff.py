@@ -9,12 +9,19 @@ types.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import griffe
 
 PACKAGE = "marksign_client"
+# One load at a time in a process: griffe parses with `compile(..., ast.PyCF_ONLY_AST)`,
+# and CPython 3.11's conversion of a parse tree into `ast` objects keeps its recursion
+# count per interpreter, not per thread, so two threads loading at once can fail with
+# "SystemError: AST constructor recursion depth mismatch" (seen in `make test`, whose
+# change drills build their reports two at a time in threads).
+_LOADING = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -25,9 +32,10 @@ class ClientChange:
 
 
 def _load(client: Path) -> griffe.Module:
-    loaded = griffe.load(
-        PACKAGE, search_paths=[str(client)], allow_inspection=False, resolve_aliases=False
-    )
+    with _LOADING:
+        loaded = griffe.load(
+            PACKAGE, search_paths=[str(client)], allow_inspection=False, resolve_aliases=False
+        )
     assert isinstance(loaded, griffe.Module)
     return loaded
 

@@ -7,13 +7,18 @@ changes is in test_change_drills.py.
 
 from __future__ import annotations
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
+import griffe
 import pytest
 import yaml
 
 from generator import generate
-from generator.changes import changelog, cli, history, report, specdiff
+from generator.changes import changelog, cli, clientdiff, history, report, specdiff
 from generator.changes.versioning import Bump, Version, VersionError, is_enough, suggest
 
 
@@ -59,6 +64,35 @@ def test_changelog_entries_are_replaced_not_repeated(tmp_path: Path) -> None:
     assert "\na\n" not in text
     assert "\nb\n" in text
     assert text.startswith(changelog.HEADER)
+
+
+def test_clients_are_loaded_one_at_a_time_across_threads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # CPython 3.11's parse-tree conversion, under griffe, is not safe in two threads at once.
+    real_load = griffe.load
+    lock = threading.Lock()
+    inside = most = 0
+
+    def load(*args: Any, **kwargs: Any) -> Any:
+        nonlocal inside, most
+        with lock:
+            inside += 1
+            most = max(most, inside)
+        time.sleep(0.05)  # long enough for the other thread to come in, were it let
+        try:
+            return real_load(*args, **kwargs)
+        finally:
+            with lock:
+                inside -= 1
+
+    monkeypatch.setattr(griffe, "load", load)  # clientdiff calls griffe.load
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        names = list(pool.map(clientdiff.public_names, [generate.OUTPUT] * 3))
+
+    assert most == 1
+    assert names[0] == names[1] == names[2]
+    assert "marksign_client.models.error.Error.error_code" in names[0]
 
 
 @pytest.mark.slow
