@@ -46,6 +46,7 @@ def test_help_lists_the_options(capsys: pytest.CaptureFixture[str]) -> None:
         (["--session-timeout", "0"], "--session-timeout"),
         (["--retention", "soon"], "--retention"),
         (["--max-sessions", "0"], "--max-sessions"),
+        (["--max-sessions", "2.5"], "not a whole number"),
         (["--seed", "1.5"], "--seed"),
         (["--log-level", "loud"], "--log-level"),
         (["--workers", "0"], "--workers"),
