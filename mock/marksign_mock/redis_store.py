@@ -518,9 +518,12 @@ class RedisStore:
             health_check_interval=10,
             # One quick retry covers a connection that Redis closed (a restart) and that the
             # pool hands out before it notices; a server that is down answers 50002 within
-            # milliseconds instead of after a long backoff. redis-py retries the whole
-            # command, so one whose answer is lost on the way runs twice (known, left).
-            retry=Retry(ExponentialBackoff(cap=0.05, base=0.01), 1),
+            # milliseconds instead of after a long backoff. Not a command that timed out:
+            # Redis was busy, not gone, and may have run it, so a copy sent again would run
+            # twice (a scripted error's use taken twice, a journal entry kept twice).
+            retry=Retry(
+                ExponentialBackoff(cap=0.05, base=0.01), 1, supported_errors=(RedisConnectionError,)
+            ),
         )
         self.redis: aioredis.Redis = aioredis.Redis(connection_pool=pool)
         self._reads = _Reads(self.redis)

@@ -1,7 +1,8 @@
 """The Redis store when the network between it and Redis fails in a way a restart does not
 show: a subscription that goes silent without closing (a NAT or a load balancer that drops
-the flow): the process notices, and reads from Redis what it can no longer hear. And the
-tests' own Redis, stopped even when a script keeps it busy.
+the flow): the process notices, and reads from Redis what it can no longer hear. A Redis
+too busy to answer in time: the command is not sent twice. And the tests' own Redis,
+stopped even when a script keeps it busy.
 
 A proxy on 127.0.0.1 between the store and a real Redis passes everything through, except
 what the test asks it to lose.
@@ -17,6 +18,8 @@ import time
 from pathlib import Path
 
 import pytest
+import redis.asyncio as aioredis
+import redis.exceptions
 from marksign_mock import redis_store
 from marksign_mock.redis_store import RedisStore
 from marksign_mock.scripts import ErrorScript
@@ -114,6 +117,36 @@ async def test_a_subscription_gone_silent_is_noticed_and_scripts_are_read_from_r
             await other.reset()
             for store in (behind, other):
                 await store.aclose()
+
+
+# Counts its runs in KEYS[1], then keeps Redis busy for ARGV[1] milliseconds.
+_COUNT_THEN_BUSY = """
+redis.call('INCR', KEYS[1])
+local t = redis.call('TIME')
+local busy_until = t[1] * 1000000 + t[2] + tonumber(ARGV[1]) * 1000
+repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] >= busy_until
+return 1
+"""
+
+
+async def test_a_command_that_timed_out_is_not_sent_again(
+    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Redis was busy, not gone: the command ran, and a copy sent again would run after it.
+    monkeypatch.setattr(redis_store, "COMMAND_TIMEOUT_SECONDS", 0.5)
+    store = RedisStore(redis_server.url, prefix=unique_prefix())
+    runs = store.prefix + "runs"
+    try:
+        with pytest.raises(redis.exceptions.TimeoutError):
+            # Busy 0.7 s: a retry's new connection (after at most 50 ms) would be greeted
+            # within its own 0.5 s, and its copy run after the first.
+            await store.redis.eval(_COUNT_THEN_BUSY, 1, runs, "700")
+        await asyncio.sleep(0.3)  # the copy, had one been sent, is queued before this read
+        async with aioredis.Redis.from_url(redis_server.url, decode_responses=True) as reader:
+            assert await reader.get(runs) == "1"  # answered after whatever was queued
+            await reader.delete(runs)
+    finally:
+        await store.aclose()
 
 
 def test_a_redis_stuck_in_a_script_is_still_stopped(tmp_path: Path) -> None:
