@@ -1,18 +1,27 @@
-"""Other processes on the machine: wait for them to calm down, and measure what they took.
+"""Other processes on the machine, and the machine's own speed, while figures are measured.
 
 A small machine shared with other work (a test suite, an editor's language server) skews
 every figure. Before each measured run we wait, for a bounded time, until the machine is
 nearly idle; during the run we measure the CPU time that neither the servers under test nor
 this process and its children (the load generator) used. A run where others took more than
 ``DISTURBED`` of a CPU is counted as disturbed, and its figures are marked noisy.
+
+A virtual machine also slows down with nothing of its own busy: its host runs other guests,
+and the same work then takes more CPU time (on the machine of BENCHMARKS.md, for seconds or
+minutes at a time, about 1.5 times as much). `speed_probe` times a small fixed piece of work
+on the servers' CPU every ``PROBE_INTERVAL`` seconds during a run, in CPU time; a run whose
+median probe took ``SLOWED`` times the fastest of its kind was measured on a slowed machine.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import statistics
+import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.tools import log
@@ -20,6 +29,11 @@ from bench.tools import log
 QUIET = 0.10  # CPUs busy with other work that still count as an idle machine
 DISTURBED = 0.15  # CPUs taken by other work during a run that mark it as disturbed
 MAX_WAIT = 30.0  # seconds to wait for quiet before measuring anyway
+PROBE_INTERVAL = 0.1  # seconds between two probes of the machine's speed during a run
+# A run whose median probe took this many times the fastest run's of the same server and
+# connections was measured while the machine ran slower (the two speeds of the machine of
+# BENCHMARKS.md are about 1.5x apart; its probes of one speed spread by about 1.1x).
+SLOWED = 1.2
 
 
 def _machine_busy_seconds() -> float:
@@ -90,3 +104,51 @@ class Watch:
 
 def watch(pids: Iterable[int]) -> Watch:
     return Watch(tuple(pids))
+
+
+def _probe_work() -> int:
+    """The probe: a fixed piece of interpreter work (about 0.1 ms; strings, a dict)."""
+    table: dict[str, int] = {}
+    for i in range(800):
+        table[str(i)] = i * 7
+    return len(table)
+
+
+@dataclass
+class SpeedProbe:
+    """Times `_probe_work` in CPU time on ``cpu`` every PROBE_INTERVAL while the block runs
+    (from a thread pinned there: about 0.1 % of that CPU, taken from every server alike)."""
+
+    cpu: int
+    samples_us: list[float] = field(default_factory=list)
+
+    def __enter__(self) -> SpeedProbe:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="speed-probe", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        os.sched_setaffinity(0, {self.cpu})  # this thread only
+        while not self._stop.wait(PROBE_INTERVAL):
+            started = time.thread_time_ns()
+            _probe_work()
+            self.samples_us.append((time.thread_time_ns() - started) / 1000)
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def median_us(self) -> float:
+        return statistics.median(self.samples_us) if self.samples_us else math.nan
+
+
+def speed_probe(cpu: int) -> SpeedProbe:
+    return SpeedProbe(cpu)
+
+
+def slowed(probe_us: float, fastest_us: float) -> bool:
+    """Whether a run whose median probe took ``probe_us`` ran on a slowed machine, when the
+    fastest run of its kind took ``fastest_us`` (False when either is unknown)."""
+    return probe_us > SLOWED * fastest_us  # a NaN on either side compares False

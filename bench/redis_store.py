@@ -40,10 +40,12 @@ from bench.throughput import (
     MISSING,
     Run,
     brief,
+    mark_slowed,
     measure_run,
     probe,
     rotated,
     shown_answer,
+    speed_note,
     status_targets,
 )
 from bench.tools import ALL_CPUS, cpu_split, log
@@ -157,8 +159,7 @@ def measure(
             for scenario in SCENARIOS:
                 run_load(wrk, makers[server.name][scenario](), 50, settings.warmup)
 
-        by_config: dict[str, list[Row]] = {side.config.key: [] for side in sides}
-        all_runs: list[Run] = []
+        measured: list[tuple[int, str, dict[str, list[Run]]]] = []
         for connections in settings.connections:
             for scenario in SCENARIOS:
                 runs: dict[str, list[Run]] = {memory.name: []}
@@ -171,22 +172,30 @@ def measure(
                     for server, redis in rotated(lineup, round_index):
                         target = makers[server.name][scenario]()
                         run = measure_run(
-                            wrk, servers, server, target, connections, settings, helper=redis
+                            wrk,
+                            servers,
+                            server,
+                            target,
+                            connections,
+                            settings,
+                            min(server_cpus),
+                            helper=redis,
                         )
                         runs[server.name].append(run)
                 log(
                     f"redis, {scenario} c={connections}: "
                     + "; ".join(f"{name} {brief(r)}" for name, r in runs.items())
                 )
-                for side in sides:
-                    theirs = runs.get(side.server.name, []) if side.server else []
-                    label = f"{scenario}, {connections} conn"
-                    by_config[side.config.key] += _rows(
-                        side, label, connections, theirs, runs[memory.name]
-                    )
-                all_runs += [run for server_runs in runs.values() for run in server_runs]
+                measured.append((connections, scenario, runs))
+        mark_slowed([(connections, runs) for connections, _, runs in measured])
         for side in sides:
-            rows += by_config[side.config.key]
+            for connections, scenario, runs in measured:
+                theirs = runs.get(side.server.name, []) if side.server else []
+                label = f"{scenario}, {connections} conn"
+                rows += _rows(side, label, connections, theirs, runs[memory.name])
+    all_runs = [
+        run for *_, runs in measured for server_runs in runs.values() for run in server_runs
+    ]
     notes += _notes(settings, wrk, server_cpus, load_cpus, memory_options, all_runs)
     return rows, notes
 
@@ -261,7 +270,7 @@ def _notes(
     sample = _options(CONFIGS[1], 0)
     store = sample.index("--store") + 1
     sample[store] = "redis://127.0.0.1:PORT/0"
-    disturbed = sum(1 for run in all_runs if run.disturbed)
+    disturbed = sum(1 for run in all_runs if run.shared)
     return [
         f"redis: ours in memory: {describe(memory_options)}; on Redis: {describe(sample)} "
         f"(without --workers for 1 process); each Redis configuration has a redis-server "
@@ -284,4 +293,5 @@ def _notes(
         f"{settings.rounds} round(s) alternated)",
         f"redis: {disturbed} of {len(all_runs)} runs shared the machine with other work: "
         "their figures are marked noisy",
+        speed_note("redis", all_runs),
     ]

@@ -56,7 +56,8 @@ def test_quickest_bench_prints_a_full_table(tmp_path: Path) -> None:
     assert "200 signed, 1 conn: requests/s" in done.stdout
 
     (result,) = tmp_path.glob("bench-*.json")
-    rows = json.loads(result.read_text())["rows"]
+    data = json.loads(result.read_text())
+    rows = data["rows"]
     assert len(rows) == 10
     for row in rows:
         assert row["ours"] is not None, row["metric"]
@@ -64,6 +65,10 @@ def test_quickest_bench_prints_a_full_table(tmp_path: Path) -> None:
     assert [row["ours"]["value"] for row in errors] == [0, 0]
     # Rounds alternate the servers: every figure but the error counts has a ratio per round.
     assert [row["metric"] for row in rows if not row["paired"]] == [r["metric"] for r in errors]
+    # The machine's speed was probed during every run: ours and ours-journal-off, each call.
+    (speed,) = [note for note in data["notes"] if "the machine's speed" in note]
+    assert "median per run" in speed, speed
+    assert " of 4 runs " in speed, speed
 
 
 def _bench(tmp_path: Path, *args: str, timeout: float = 240) -> dict[str, Any]:
