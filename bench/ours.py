@@ -1,4 +1,5 @@
-"""Our simulator as a user runs it (the ``marksign-mock`` console script), and its requests."""
+"""Our simulator as a user runs it (its CLI, through the launcher: ``python -m marksign_mock``),
+and its requests."""
 
 from __future__ import annotations
 

@@ -142,7 +142,7 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         default=DEFAULT_REPORT_DIR,
         metavar="DIR",
-        help="where junit.xml, requests.har and report.json go (%(default)s)",
+        help="where junit.xml, requests.har, report.json and simulator.log go (%(default)s)",
     )
     return parser
 

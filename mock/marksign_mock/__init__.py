@@ -3,13 +3,17 @@
     from marksign_mock import MockConfig, create_app
     app = create_app(MockConfig(answer_delay=0.1))   # an ASGI app; app.store holds sessions
 
-One job per module, in moto's shape: `exceptions` (error codes and messages),
-`models` (sessions and their store, no HTTP), `person` (the simulated Smart-ID user),
-`crypto` (verification code, signature), `validation` (request schemas compiled from the
-spec layer, `marksign_spec`), `responses` (request -> model -> answer), `routing` (spec
-operations to handlers), `rendering` (HTTP answers and the error shape), `control` (the
-`/_mock/` control plane), `app` (the Starlette app), `launcher` (the one way to start it:
-in process, in a thread, as a subprocess), `cli` and `pytest_plugin`.
+One job per module, in moto's shape; ARCHITECTURE.md says what each one does. In short:
+`config` (the settings), `exceptions` (error codes and messages), `models` (sessions in
+memory, no HTTP), `person` (the simulated Smart-ID user), `crypto` (verification code,
+signature), `scripts`, `journal` and `polls` (what tests arm, record and await), `stores`
+and `redis_store` (where all of that is kept: memory or Redis), `validation` (request
+schemas compiled from the spec layer, `marksign_spec`), `responses` (request -> model ->
+answer), `routing` (spec operations to handlers), `rendering` (HTTP answers and the error
+shape), `faults` and `recording`, `control` (the `/_mock/` control plane) and
+`controller` (it, from Python), `app` (the Starlette app), `server` (the HTTP server),
+`launcher` (the one way to start it: in process, in a thread, as a subprocess, in the
+foreground, as several workers), `cli` and `pytest_plugin`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The spec layer: the one reader of `openapi.yaml`, the contract of Mark Sign's API.
+"""The spec layer: the one reader of the contract facts in `openapi.yaml`, Mark Sign's API.
 
     from marksign_spec import load_spec
     spec = load_spec()                        # the packaged copy, else the repository's
@@ -7,8 +7,10 @@
     spec.limits.access_token_max_length       # 256, read from the document
 
 Everything of this project that needs a contract fact (the simulator, the contract runner,
-the tests, the benchmarks) asks this package; nobody else opens the file. It imports
-nothing else of the project.
+the tests, the benchmarks) asks this package. The file itself goes only to the tools that
+take one (openapi-python-client, Redocly, Optic, Prism, Mockoon), to the change report,
+which diffs two versions of it, and to the spec's own tests. It imports nothing else of
+the project.
 """
 
 from __future__ import annotations
