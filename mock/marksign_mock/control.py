@@ -125,25 +125,32 @@ class ScriptBook:
 
     def scenario(self, data: Mapping[str, Any]) -> Scenario:
         outcome = _outcome(data.get("outcome"))
-        times = data.get("times", 1)
+        times = _whole(data.get("times", 1))
         return Scenario(0, data["personal_code"], outcome, data.get("answer_after"), times)
 
     def error(self, data: Mapping[str, Any]) -> ErrorScript:
         self.check("errors", data)
-        operation, code, times = data["operation"], data["error_code"], data.get("times", 1)
+        operation, code = data["operation"], _whole(data["error_code"])
+        times = _whole(data.get("times", 1))
         return ErrorScript(0, operation, code, data.get("locale"), data.get("message"), times)
 
     def fault(self, data: Mapping[str, Any]) -> Fault:
         self.check("faults", data)
         seconds = float(data.get("seconds", 0.0))
         where = (data.get("operation"), data.get("locale"), data.get("token"))
-        return Fault(0, data["fault"], *where, seconds, data.get("times", 1))
+        return Fault(0, data["fault"], *where, seconds, _whole(data.get("times", 1)))
 
     async def arm(self, scripts: ScriptStore, file: ScriptFile) -> int:
         """Arm the scripts of a file read by `read_script_file`; returns how many."""
         for section, item in file.items:
             await scripts.arm(self.script(section, item))
         return len(file.items)
+
+
+def _whole(value: Any) -> int:
+    """An integer of a request as an int: JSON Schema counts 2.0 as an integer (control.yaml
+    has checked that it is one), and a script keeps, stores and answers it as 2."""
+    return int(value)
 
 
 ScriptSection = Literal["scenarios", "errors", "faults"]

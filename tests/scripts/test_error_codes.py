@@ -13,7 +13,7 @@ from marksign_mock.exceptions import MESSAGES
 
 from tests.spec_facts import SPEC
 
-from .conftest import EN, LOCALES, LT, Locale, request, start, status_body
+from .conftest import EN, LOCALES, LT, SIGNS, Locale, request, start, status_body
 
 pytest_plugins = ["tests.store_fixtures"]
 
@@ -101,6 +101,32 @@ def test_a_script_answers_n_times_then_disarms(
     answers = [en.initialize.sync(client=client, body=request()) for _ in range(3)]
     assert [getattr(a, "error_code", None) for a in answers] == [50002, 50002, None]
     assert marksign_mock_control.scripts() == []
+
+
+def test_integers_written_as_whole_floats_are_kept_as_integers(
+    client: Client, marksign_mock_client: httpx.Client, marksign_mock_control: MockController
+) -> None:
+    # JSON Schema counts 2.0 as an integer. The Redis store kept "2.0", could no longer read
+    # any script (50000 on every control call) and never applied it.
+    body = {"operation": "initializeHashSigningEn", "error_code": 50002.0, "times": 2.0}
+    armed = marksign_mock_client.post("/_mock/errors", json=body)
+    assert armed.status_code == 201, armed.text
+    error = armed.json()["error"]
+    assert (error["error_code"], error["remaining"]) == (50002, 2)
+    assert type(error["error_code"]) is int
+    assert type(error["remaining"]) is int
+    scenario = {"personal_code": SIGNS, "outcome": "USER_REFUSED", "times": 3.0}
+    armed = marksign_mock_client.post("/_mock/scenarios", json=scenario)
+    assert armed.status_code == 201, armed.text
+    assert type(armed.json()["scenario"]["remaining"]) is int
+    fault = marksign_mock_client.post("/_mock/faults", json={"fault": "html_502", "times": 1.0})
+    assert fault.status_code == 201, fault.text
+    assert type(fault.json()["fault"]["remaining"]) is int
+    assert len(marksign_mock_control.scripts()) == 3
+    marksign_mock_control.reset()
+    marksign_mock_client.post("/_mock/errors", json=body)
+    answers = [EN.initialize.sync(client=client, body=request()) for _ in range(3)]
+    assert [getattr(a, "error_code", None) for a in answers] == [50002, 50002, None]
 
 
 def test_a_script_for_one_locale_leaves_the_other(
