@@ -18,9 +18,13 @@ if TYPE_CHECKING:
 
 # The option defaults are MockConfig's: one place for each setting.
 DEFAULTS = MockConfig()
+MAX_COUNT = 1_000_000_000  # of sessions or journal entries: far above any test's need
+MAX_WORKERS = 256  # processes: more would be a typo, not a machine
 
 
-def _number(kind: Callable[[str], float], minimum: float, strict: bool) -> Callable[[str], float]:
+def _number(
+    kind: Callable[[str], float], minimum: float, strict: bool, maximum: float = math.inf
+) -> Callable[[str], float]:
     def parse(text: str) -> float:
         try:
             value = kind(text)
@@ -32,6 +36,8 @@ def _number(kind: Callable[[str], float], minimum: float, strict: bool) -> Calla
         if value < minimum or (strict and value == minimum):
             relation = "greater than" if strict else "at least"
             raise argparse.ArgumentTypeError(f"must be {relation} {minimum:g}: {text!r}")
+        if value > maximum:
+            raise argparse.ArgumentTypeError(f"must be at most {maximum:,}: {text!r}")
         return value
 
     return parse
@@ -66,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--workers",
-        type=_number(int, 1, strict=False),
+        type=_number(int, 1, strict=False, maximum=MAX_WORKERS),
         default=1,
         metavar="N",
         help="processes serving the port, sharing the --store (which more than 1 needs) "
@@ -111,14 +117,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--max-sessions",
-        type=_number(int, 1, strict=False),
+        type=_number(int, 1, strict=False, maximum=MAX_COUNT),
         default=DEFAULTS.max_sessions,
         metavar="N",
         help="live sessions at most; one more is refused with 42900 (%(default)s)",
     )
     parser.add_argument(
         "--journal-size",
-        type=_number(int, 0, strict=False),
+        type=_number(int, 0, strict=False, maximum=MAX_COUNT),
         default=DEFAULTS.journal_size,
         metavar="N",
         help="requests the journal keeps, 0 to keep none (%(default)s)",
@@ -151,10 +157,18 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _access_tokens(given: list[str] | None) -> frozenset[str]:
+    """The options' tokens, else the environment's, else the docs' sample token. ValueError
+    if the environment variable is set but names none: falling back to the public sample
+    token there would accept what its owner meant to refuse."""
     if given:
         return frozenset(given)
-    from_env = [t.strip() for t in os.environ.get(ENV_ACCESS_TOKENS, "").split(",")]
-    return frozenset(t for t in from_env if t) or frozenset({docs_access_token()})
+    variable = os.environ.get(ENV_ACCESS_TOKENS)
+    if variable is None:
+        return frozenset({docs_access_token()})
+    from_env = frozenset(t.strip() for t in variable.split(",")) - {""}
+    if not from_env:
+        raise ValueError(f"${ENV_ACCESS_TOKENS} is set but names no access token")
+    return from_env
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -177,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except ValueError as error:
         parser.error(str(error))
-    from marksign_spec import load_spec
+    from marksign_spec import SpecError, load_spec
 
     from .app import create_app  # imported late: --help and option errors stay fast
     from .control import read_script_file
@@ -204,6 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         app = create_app(config, scripts_at_start=scripts)
     except StoreUnavailable as error:
         parser.error(str(error))
+    except SpecError as error:  # a schema of the spec that cannot be compiled
+        parser.error(f"cannot load the spec: {error}")
     configure_logging(args.log_level)
     try:
         if args.workers == 1:

@@ -62,6 +62,7 @@ import types
 import typing
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 import orjson
 import redis.asyncio as aioredis
@@ -69,7 +70,7 @@ from marksign_spec import Operation
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError, WatchError
+from redis.exceptions import RedisError, ResponseError, WatchError
 
 from . import crypto
 from .config import MockConfig, redacted_url
@@ -463,6 +464,24 @@ class _Reads:
                 future.set_result(answer)
 
 
+def check_url(url: str) -> None:
+    """ValueError (one line) if redis-py could not connect with `url` as it is written: a
+    port or option it cannot read, an option it does not know, a database that is not a
+    number (redis-py would use database 0 without a word). Nothing is sent."""
+    parts = urlsplit(url)
+    database = parts.path.strip("/")
+    if parts.scheme in ("redis", "rediss") and database and not database.isdigit():
+        raise ValueError(f"the database after the address is a number, not {database!r}")
+    try:
+        pool = aioredis.ConnectionPool.from_url(url)
+        pool.connection_class(**pool.connection_kwargs)  # made, not connected
+    except (ValueError, TypeError, RedisError) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        if isinstance(error, TypeError):  # AbstractConnection.__init__() got an unexpected...
+            reason = "an option that redis-py does not know: " + reason.rpartition(" ")[2]
+        raise ValueError(reason) from None
+
+
 class RedisUnavailable(ApiError):
     """50002: Redis cannot be reached (its error is the cause)."""
 
@@ -498,6 +517,7 @@ class RedisStore:
         prefix: str = PREFIX,
         journal_size: int = 1000,
     ) -> None:
+        check_url(url)
         self.url = url
         self.person = person if person is not None else SimulatedPerson()
         self.session_timeout = session_timeout
@@ -587,8 +607,14 @@ class RedisStore:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(SUBSCRIBE_WAIT_SECONDS):
                 await self._subscribed.wait()
-        with contextlib.suppress(RedisUnavailable):  # logged; loaded once it is back
+        try:
             await self.scripts.reload()
+        except RedisUnavailable as unavailable:  # logged; loaded once it is back
+            refusal = unavailable.__cause__
+            if isinstance(refusal, ResponseError):  # it answered: no, and it will again
+                raise RuntimeError(
+                    f"Redis at {redacted_url(self.url)} refuses this store: {refusal}"
+                ) from None
 
     async def aclose(self) -> None:
         with contextlib.suppress(RedisUnavailable):  # what it holds, before it goes

@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from typing import Protocol
 
-from .config import MockConfig
+from .config import MockConfig, redacted_url
 from .journal import Journal, JournalStore
 from .models import Clock, Session, SessionRequest, SessionStore
 from .person import Outcome
@@ -183,7 +183,10 @@ def open_store(config: MockConfig, clock: Clock | None = None) -> Store:
             f"--store {config.store_url.partition(':')[0]}:// needs the Redis client "
             f"({error.name or error} is missing): pip install 'marksign-mock[redis]'"
         ) from None
-    return RedisStore.from_config(config, clock or time.time)
+    try:
+        return RedisStore.from_config(config, clock or time.time)
+    except ValueError as error:
+        raise StoreUnavailable(f"--store {redacted_url(config.store_url)}: {error}") from None
 
 
 def as_store(store: Store | SessionStore, journal_size: int = 1000) -> Store:

@@ -12,7 +12,7 @@ from marksign_mock import cli
 from marksign_mock.config import ENV_ACCESS_TOKENS
 from marksign_mock.launcher import SimulatorProcess
 
-from tests.spec_facts import DOCS_ACCESS_TOKEN
+from tests.spec_facts import DOCS_ACCESS_TOKEN, SPEC
 
 
 def test_help_lists_the_options(capsys: pytest.CaptureFixture[str]) -> None:
@@ -51,6 +51,13 @@ def test_help_lists_the_options(capsys: pytest.CaptureFixture[str]) -> None:
         (["--log-level", "loud"], "--log-level"),
         (["--workers", "0"], "--workers"),
         (["--workers", "two"], "--workers"),
+        (["--workers", "100000"], "must be at most 256"),
+        (["--journal-size", "99999999999999999999"], "must be at most 1,000,000,000"),
+        (["--store", "redis://127.0.0.1:abc"], "--store redis://127.0.0.1:abc: Port could not"),
+        (["--store", "redis://127.0.0.1:99999"], "Port out of range"),
+        (["--store", "redis://127.0.0.1:6379/0?socket_timeout=soon"], "'socket_timeout'"),
+        (["--store", "redis://u:secret@127.0.0.1:6379/0?foo=bar"], "does not know: 'foo'"),
+        (["--store", "redis://127.0.0.1:6379/abc"], "the database after the address is a"),
         (["--access-token", ""], "access token"),
         (["--unknown"], "unrecognized"),
     ],
@@ -64,6 +71,28 @@ def test_a_bad_option_is_a_one_line_error(
     last_line = capsys.readouterr().err.strip().splitlines()[-1]
     assert last_line.startswith("marksign-mock: error:")
     assert complaint in last_line
+
+
+def test_a_password_in_a_bad_store_url_is_hidden(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["--store", "redis://u:secret@127.0.0.1:6379/0?foo=bar"])
+    err = capsys.readouterr().err
+    assert "secret" not in err
+    assert "redis://u:***@127.0.0.1:6379/0?foo=bar" in err
+
+
+def test_an_access_token_variable_that_names_none_is_an_option_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Not the docs' public sample token instead: that would accept what was meant to be refused.
+    monkeypatch.setenv(ENV_ACCESS_TOKENS, " , ,")
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["--store", "redis://127.0.0.1:6379/abc"])  # a later error, if this one went
+    assert exited.value.code == 2
+    last_line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert (
+        last_line == f"marksign-mock: error: ${ENV_ACCESS_TOKENS} is set but names no access token"
+    )
 
 
 def test_a_missing_spec_file_is_an_option_error(
@@ -99,6 +128,23 @@ def test_a_spec_that_cannot_be_used_is_a_one_line_error(
     last_line = err.strip().splitlines()[-1]
     assert last_line.startswith(f"marksign-mock: error: cannot load the spec: {spec}: ")
     assert problem in last_line
+
+
+def test_a_schema_of_the_spec_that_cannot_be_compiled_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = SPEC.text.decode("utf-8")
+    assert "pattern: ^[0-9]{11}$" in text  # the personal code's
+    spec = tmp_path / "openapi.yaml"
+    spec.write_text(text.replace("pattern: ^[0-9]{11}$", 'pattern: "^[0-9{11"'), encoding="utf-8")
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["--spec", str(spec)])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    last_line = err.strip().splitlines()[-1]
+    assert last_line.startswith(f"marksign-mock: error: cannot load the spec: {spec}: ")
+    assert 'invalid schema: "^[0-9{11" is not a "regex"' in last_line
 
 
 def test_access_tokens_come_from_options_else_environment_else_the_docs(

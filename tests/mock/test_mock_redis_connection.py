@@ -149,6 +149,22 @@ async def test_a_command_that_timed_out_is_not_sent_again(
         await store.aclose()
 
 
+async def test_a_database_redis_does_not_have_stops_the_startup(
+    redis_server: RedisServer,
+) -> None:
+    # Redis answers (it is not down): waiting "until it is back" would wait for ever.
+    url = redis_server.url.rpartition("/")[0] + "/99999"
+    store = RedisStore(url, prefix=unique_prefix())
+    try:
+        with pytest.raises(RuntimeError) as refused:
+            await store.open()
+        assert str(refused.value) == (
+            f"Redis at {url} refuses this store: DB index is out of range"
+        )
+    finally:
+        await store.aclose()
+
+
 def test_a_redis_stuck_in_a_script_is_still_stopped(tmp_path: Path) -> None:
     # The tests' own Redis: SIGTERM waits for a running script, which may never end (as
     # the retained cap's loop once did); stop() must end it all the same.
