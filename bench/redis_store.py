@@ -40,7 +40,6 @@ from bench.throughput import (
     MISSING,
     Run,
     brief,
-    mark_slowed,
     measure_run,
     probe,
     rotated,
@@ -159,7 +158,8 @@ def measure(
             for scenario in SCENARIOS:
                 run_load(wrk, makers[server.name][scenario](), 50, settings.warmup)
 
-        measured: list[tuple[int, str, dict[str, list[Run]]]] = []
+        by_config: dict[str, list[Row]] = {side.config.key: [] for side in sides}
+        all_runs: list[Run] = []
         for connections in settings.connections:
             for scenario in SCENARIOS:
                 runs: dict[str, list[Run]] = {memory.name: []}
@@ -186,16 +186,15 @@ def measure(
                     f"redis, {scenario} c={connections}: "
                     + "; ".join(f"{name} {brief(r)}" for name, r in runs.items())
                 )
-                measured.append((connections, scenario, runs))
-        mark_slowed([(connections, runs) for connections, _, runs in measured])
+                for side in sides:
+                    theirs = runs.get(side.server.name, []) if side.server else []
+                    label = f"{scenario}, {connections} conn"
+                    by_config[side.config.key] += _rows(
+                        side, label, connections, theirs, runs[memory.name]
+                    )
+                all_runs += [run for server_runs in runs.values() for run in server_runs]
         for side in sides:
-            for connections, scenario, runs in measured:
-                theirs = runs.get(side.server.name, []) if side.server else []
-                label = f"{scenario}, {connections} conn"
-                rows += _rows(side, label, connections, theirs, runs[memory.name])
-    all_runs = [
-        run for *_, runs in measured for server_runs in runs.values() for run in server_runs
-    ]
+            rows += by_config[side.config.key]
     notes += _notes(settings, wrk, server_cpus, load_cpus, memory_options, all_runs)
     return rows, notes
 
@@ -270,7 +269,7 @@ def _notes(
     sample = _options(CONFIGS[1], 0)
     store = sample.index("--store") + 1
     sample[store] = "redis://127.0.0.1:PORT/0"
-    disturbed = sum(1 for run in all_runs if run.shared)
+    disturbed = sum(1 for run in all_runs if run.disturbed)
     return [
         f"redis: ours in memory: {describe(memory_options)}; on Redis: {describe(sample)} "
         f"(without --workers for 1 process); each Redis configuration has a redis-server "

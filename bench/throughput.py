@@ -21,7 +21,7 @@ import contextlib
 import math
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TypeVar
 
 import httpx
@@ -74,19 +74,12 @@ class Run:
     idle_servers: float  # CPUs that the servers not under load took meanwhile
     # CPU time per answered request of the process that serves the server (its Redis), if any.
     helper_cpu_us: float = math.nan
-    # The machine's speed meanwhile: the median time of `quiet.speed_probe`'s work, and
-    # whether that was slow for the section (`mark_slowed`, once the section is measured).
+    # The machine's speed meanwhile: the median time of `quiet.speed_probe`'s work.
     probe_us: float = math.nan
-    slowed: bool = False
-
-    @property
-    def shared(self) -> bool:
-        """Whether other work (other processes, the idle servers) took over DISTURBED."""
-        return self.others + self.idle_servers > quiet.DISTURBED
 
     @property
     def disturbed(self) -> bool:
-        return self.shared or self.slowed
+        return self.others + self.idle_servers > quiet.DISTURBED
 
 
 def measure_run(
@@ -123,39 +116,15 @@ def measure_run(
     return Run(load, per_request(cpu), watch.others, idle, per_request(helper_cpu), speed.median_us)
 
 
-Batch = tuple[int, dict[str, list[Run]]]  # the connections, and the runs of each server
-
-
-def mark_slowed(batches: Sequence[Batch]) -> None:
-    """Mark the runs measured on a slowed machine (`quiet.slowed`), in place: each against
-    the fastest run of the same server at the same connections (which load the CPU, and so
-    the probe's caches, alike), over every call of the section."""
-    fastest: dict[tuple[str, int], float] = {}
-    for connections, runs in batches:
-        for name, server_runs in runs.items():
-            for run in server_runs:
-                if not math.isnan(run.probe_us):
-                    key = (name, connections)
-                    fastest[key] = min(fastest.get(key, math.inf), run.probe_us)
-    for connections, runs in batches:
-        for name, server_runs in runs.items():
-            best = fastest.get((name, connections), math.nan)
-            server_runs[:] = [
-                replace(run, slowed=quiet.slowed(run.probe_us, best)) for run in server_runs
-            ]
-
-
 def speed_note(section: str, runs: Sequence[Run]) -> str:
-    """What the probes saw over a section's runs, for the notes."""
+    """What the speed probes saw over a section's runs, for the notes."""
     probes = [run.probe_us for run in runs if not math.isnan(run.probe_us)]
-    slow = sum(1 for run in runs if run.slowed)
-    seen = f"median per run {min(probes):.0f} to {max(probes):.0f} µs; " if probes else ""
+    seen = f"median per run {min(probes):.0f} to {max(probes):.0f} µs" if probes else "no probe"
     return (
-        f"{section}: the machine's speed: a fixed piece of work timed on the servers' CPU "
-        f"every {quiet.PROBE_INTERVAL:g} s during each run, in CPU time ({seen}"
-        f"{slow} of {len(runs)} runs at least {quiet.SLOWED:g}x their server's fastest at the "
-        "same connections, i.e. measured while the machine ran slower: their figures are "
-        "marked noisy)"
+        f"{section}: the machine's speed: a fixed piece of work timed on the servers' CPU every "
+        f"{quiet.PROBE_INTERVAL:g} s during each run, in CPU time: {seen} (each run's in the "
+        "log). Read it, do not sort by it: it shows the host slowing the CPU down most of the "
+        "times it does, not every time (BENCHMARKS.md), so no figure is marked by it"
     )
 
 
@@ -373,7 +342,8 @@ def measure(
         + ("wrk -t1 with bench/post.lua" if wrk else "asyncio streams (bench/load.py)")
         + f", every server pinned to CPU {sorted(server_cpus)}, load generator to the others"
     ]
-    measured: list[tuple[Scenario, int, dict[str, list[Run]]]] = []
+    rows: list[Row] = []
+    all_runs: list[Run] = []
     with _servers(peers, missing, server_cpus, notes) as lineup:
         servers = [lineup.ours] + [server for _, server in lineup.peers.values()]
         scenarios = [_check_answers(s, lineup, notes) for s in _scenarios(lineup)]
@@ -406,13 +376,9 @@ def measure(
                     f"{scenario.name} c={connections}: "
                     + "; ".join(f"{name} {brief(r)}" for name, r in runs.items())
                 )
-                measured.append((scenario, connections, runs))
-    mark_slowed([(connections, runs) for _, connections, runs in measured])
-    rows = [row for s, connections, runs in measured for row in _rows(s, connections, runs)]
-    all_runs = [
-        run for *_, runs in measured for server_runs in runs.values() for run in server_runs
-    ]
-    disturbed = sum(1 for run in all_runs if run.shared)
+                rows += _rows(scenario, connections, runs)
+                all_runs += [run for server_runs in runs.values() for run in server_runs]
+    disturbed = sum(1 for run in all_runs if run.disturbed)
     most = max((run.others for run in all_runs), default=0.0)
     idle = max((run.idle_servers for run in all_runs), default=0.0)
     notes.append(
@@ -438,7 +404,7 @@ def brief(runs: list[Run]) -> str:
     return (
         ", ".join(
             f"{r.load.rps:.0f} rps p99 {r.load.p99_ms:.1f} ms probe {r.probe_us:.0f} µs"
-            + (f" (others {r.others + r.idle_servers:.2f} CPU)" if r.shared else "")
+            + (f" (others {r.others + r.idle_servers:.2f} CPU)" if r.disturbed else "")
             for r in runs
         )
         or "-"

@@ -68,7 +68,6 @@ def test_quickest_bench_prints_a_full_table(tmp_path: Path) -> None:
     # The machine's speed was probed during every run: ours and ours-journal-off, each call.
     (speed,) = [note for note in data["notes"] if "the machine's speed" in note]
     assert "median per run" in speed, speed
-    assert " of 4 runs " in speed, speed
 
 
 def _bench(tmp_path: Path, *args: str, timeout: float = 240) -> dict[str, Any]:
