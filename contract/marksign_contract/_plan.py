@@ -48,6 +48,10 @@ class Bounds:
 # One worker: it is also the fastest here, and on CPython 3.11 concurrent workers can trip
 # over `ast`'s shared recursion counter inside Hypothesis (gh-106905, "AST constructor
 # recursion depth mismatch").
+MAX_WORKERS: Final = 64  # what `schemathesis run --workers` takes
+# Longer than any long poll of the API (sessions time out within minutes), and a value that
+# Schemathesis can pass on (`inf` and 1e308 made it fail with a traceback).
+MAX_REQUEST_TIMEOUT: Final = 3600.0
 EMBEDDED_BOUNDS: Final = Bounds(max_requests=None, rate_limit=None, max_examples=25, workers=1)
 SERVER_BOUNDS: Final = Bounds(max_requests=200, rate_limit="5/s", max_examples=10, workers=1)
 
@@ -105,8 +109,12 @@ def make_plan(args: argparse.Namespace, environ: Mapping[str, str]) -> Plan:
     rate_limit = args.rate_limit or defaults.rate_limit
     if rate_limit is not None and not RATE_LIMIT.fullmatch(rate_limit):
         raise UsageError(f"--rate-limit {rate_limit!r}: write it as N/UNIT, e.g. 5/s or 100/m")
-    if not args.request_timeout > 0:
-        raise UsageError("--request-timeout must be positive")
+    if not 0 < args.request_timeout <= MAX_REQUEST_TIMEOUT:  # NaN fails too
+        raise UsageError(
+            f"--request-timeout must be more than 0 and at most {MAX_REQUEST_TIMEOUT:g} seconds"
+        )
+    if args.workers is not None and args.workers > MAX_WORKERS:
+        raise UsageError(f"--workers must be at most {MAX_WORKERS} (Schemathesis's limit)")
 
     remote = target is not None and not target.is_loopback
     return Plan(

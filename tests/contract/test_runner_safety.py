@@ -216,11 +216,21 @@ def test_servers_get_bounded_by_default() -> None:
         ["--max-requests", "0"],
         ["--rate-limit", "5/x"],
         ["--rate-limit", "0/s"],
+        ["--request-timeout", "0"],
+        ["--request-timeout", "nan"],
+        ["--request-timeout", "inf"],
+        ["--request-timeout", "1e308"],
+        ["--workers", "65"],
     ],
 )
 def test_bounds_are_checked(argv: list[str]) -> None:
     with pytest.raises((UsageError, SystemExit)):
         plan("--base-url", "http://127.0.0.1:8000", *argv)
+
+
+def test_the_largest_bounds_are_taken() -> None:
+    at_most = plan("--request-timeout", "3600", "--workers", "64")
+    assert (at_most.request_timeout, at_most.bounds.workers) == (3600.0, 64)
 
 
 def test_the_token_comes_from_the_environment_only() -> None:
