@@ -42,10 +42,17 @@ def _git(*args: str, binary: bool = False) -> Any:
     return result.stdout
 
 
-def load(text: str | bytes) -> dict[str, Any]:
-    document = yaml.safe_load(text)
+def load(text: str | bytes, where: str = "in the working tree") -> dict[str, Any]:
+    """The document of openapi.yaml's `text` (`where` it comes from, for the message)."""
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise HistoryError(f"{SPEC_NAME} {where} is not valid YAML: {at}{problem}") from None
     if not isinstance(document, dict):
-        raise HistoryError(f"{SPEC_NAME} is not a YAML mapping")
+        raise HistoryError(f"{SPEC_NAME} {where} is not a YAML mapping")
     return document
 
 
@@ -66,7 +73,7 @@ class Revision:
 
     @property
     def document(self) -> dict[str, Any]:
-        return load(self.text)
+        return load(self.text, f"at {self.name}")
 
     @property
     def version(self) -> str:

@@ -127,6 +127,24 @@ def test_an_unknown_ref_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().err == "api-diff: unknown git ref 'no-such-ref-anywhere'\n"
 
 
+def test_a_spec_that_is_not_yaml_is_one_line_naming_where_it_is(tmp_path: Path) -> None:
+    with pytest.raises(history.HistoryError) as broken:
+        history.load(b"openapi: 3.1.0\npaths: [\n")
+    assert str(broken.value) == (
+        "openapi.yaml in the working tree is not valid YAML: line 3, column 1: "
+        "expected the node content, but found '<stream end>'"
+    )
+    spec = tmp_path / "openapi.yaml"
+    spec.write_bytes(b"info: {version: [1.0.0\n")
+    base = history.Revision("0" * 40, "HEAD", spec.read_bytes())
+    with pytest.raises(history.HistoryError, match=r"^openapi.yaml in the working tree is not "):
+        report.build(base, head_spec=spec)
+    with pytest.raises(history.HistoryError, match=r"^openapi.yaml at HEAD is not valid YAML: "):
+        _ = base.document
+    with pytest.raises(history.HistoryError, match=r"^openapi.yaml at HEAD is not a YAML mapping$"):
+        _ = history.Revision("0" * 40, "HEAD", b"- a list\n").document
+
+
 def test_outside_a_git_repository_is_one_line(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
