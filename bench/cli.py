@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import math
 import os
 import shlex
 import sys
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,12 +31,39 @@ from bench.tools import (
 
 def _numbers(text: str) -> tuple[int, ...]:
     try:
-        values = tuple(int(part) for part in text.split(",") if part.strip())
+        values = tuple(int(part) for part in text.split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a list of numbers: {text!r}") from None
     if not values or min(values) < 1:
         raise argparse.ArgumentTypeError(f"give positive numbers: {text!r}")
     return values
+
+
+def _count(text: str) -> int:
+    """A whole number of at least 1 (rounds, polls, calls)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"give at least 1: {text!r}")
+    return value
+
+
+def _seconds(strict: bool) -> Callable[[str], float]:
+    """Seconds: a finite number above 0 (``strict``) or at least 0."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+        if not math.isfinite(value) or value < 0 or (strict and value == 0):
+            above = "above 0" if strict else "0 or more"
+            raise argparse.ArgumentTypeError(f"give seconds {above}: {text!r}")
+        return value
+
+    return parse
 
 
 def _names(text: str, known: tuple[str, ...], what: str) -> tuple[str, ...]:
@@ -115,15 +143,19 @@ def _parser() -> argparse.ArgumentParser:
             "(10 minutes; quick 1; off by default)"
         ),
     )
-    parser.add_argument("--duration", type=float, help="seconds per load run (5; quick 1)")
     parser.add_argument(
-        "--warmup", type=float, help="seconds of warm-up per server and request (2; quick 1)"
+        "--duration", type=_seconds(strict=True), help="seconds per load run (5; quick 1)"
     )
-    parser.add_argument("--rounds", type=int, help="rounds per figure (3; quick 1)")
+    parser.add_argument(
+        "--warmup",
+        type=_seconds(strict=False),
+        help="seconds of warm-up per server and request (2; quick 1)",
+    )
+    parser.add_argument("--rounds", type=_count, help="rounds per figure (3; quick 1)")
     parser.add_argument("--connections", type=_numbers, help="e.g. 1,50,200 (the default)")
     parser.add_argument(
         "--quiet-wait",
-        type=float,
+        type=_seconds(strict=False),
         help="seconds to wait for other work to stop before each run (30; quick 5; 0: never)",
     )
     parser.add_argument(
@@ -136,7 +168,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--jvm-warmup",
-        type=float,
+        type=_seconds(strict=False),
         help=(
             "seconds of load WireMock's JVM gets at least before it is measured (60; quick 15); "
             "more until its rate stops rising, at most 3 times this"
@@ -156,10 +188,14 @@ def _parser() -> argparse.ArgumentParser:
         default="auto",
         help="wrk if installed (auto), or the asyncio fallback",
     )
-    parser.add_argument("--longpoll-n", type=int, help="concurrent long polls (10000; quick 1000)")
-    parser.add_argument("--answer-delay", type=float, help="long-poll answer delay (30; quick 8)")
-    parser.add_argument("--client-calls", type=int, help="calls per client round (500)")
-    parser.add_argument("--client-rounds", type=int, help="client rounds (7; quick 3)")
+    parser.add_argument(
+        "--longpoll-n", type=_count, help="concurrent long polls (10000; quick 1000)"
+    )
+    parser.add_argument(
+        "--answer-delay", type=_seconds(strict=False), help="long-poll answer delay (30; quick 8)"
+    )
+    parser.add_argument("--client-calls", type=_count, help="calls per client round (500)")
+    parser.add_argument("--client-rounds", type=_count, help="client rounds (7; quick 3)")
     parser.add_argument(
         "--results-dir", type=Path, help="where results and server logs go (bench/results/)"
     )

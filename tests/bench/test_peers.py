@@ -208,6 +208,42 @@ def test_each_round_starts_one_server_later() -> None:
     assert throughput.rotated(servers, 4) == servers
 
 
+@pytest.mark.parametrize(
+    ("args", "complaint"),
+    [
+        (["--rounds", "0"], "give at least 1: '0'"),
+        (["--rounds", "-3"], "give at least 1"),
+        (["--longpoll-n", "-5"], "give at least 1"),
+        (["--client-rounds", "0"], "give at least 1"),
+        (["--client-calls", "many"], "not a whole number"),
+        (["--duration", "0"], "give seconds above 0"),
+        (["--duration", "-1"], "give seconds above 0"),
+        (["--duration", "nan"], "give seconds above 0"),
+        (["--warmup", "-1"], "give seconds 0 or more"),
+        (["--jvm-warmup", "inf"], "give seconds 0 or more"),
+        (["--quiet-wait", "soon"], "not a number of seconds"),
+        (["--connections", "1,,2"], "not a list of numbers"),
+        (["--connections", "0"], "give positive numbers"),
+    ],
+)
+def test_bad_numbers_stop_the_bench_before_it_starts(
+    capsys: pytest.CaptureFixture[str], args: list[str], complaint: str
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli._parser().parse_args(args)
+    assert exited.value.code == 2
+    last_line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last_line.startswith(f"python -m bench: error: argument {args[0]}: ")
+    assert complaint in last_line
+
+
+def test_good_numbers_are_taken() -> None:
+    args = ["--rounds", "2", "--duration", "0.3", "--warmup", "0", "--connections", "1,50"]
+    settings = cli.settings_from(cli._parser().parse_args(args))
+    assert (settings.rounds, settings.duration, settings.warmup) == (2, 0.3, 0.0)
+    assert settings.connections == (1, 50)
+
+
 def test_peers_are_chosen_by_name() -> None:
     assert cli._peers("none") == ()
     assert cli._peers("wiremock, prism") == ("wiremock", "prism")
