@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import httptools
-from marksign_spec import locale_of
 
 from .exceptions import ApiError
 from .faults import TRANSPORT_EXTENSION
@@ -603,7 +602,7 @@ class _Connection(asyncio.Protocol):
         the answers to the requests before it."""
         self.ignore_input = True
         path = self.url.decode("latin-1") if self.url else "/en/"
-        body = error_body(ApiError.invalid_parameter("request", "invalid"), locale_of(path))
+        body = error_body(ApiError.invalid_parameter("request", "invalid"), answer_locale(path))
         answer = b"".join(
             (
                 STATUS_LINES[400],

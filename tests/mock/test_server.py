@@ -566,6 +566,10 @@ def test_the_400_speaks_the_paths_locale(echo: tuple[EchoApp, Served]) -> None:
         client.send(b"GET /smartid/x HTTP/1.1\r\nContent-Length: x\r\n\r\n")
         message = _error(client.read(), 400, 40001)
     assert message.startswith("Neteisingas parametras [request]")
+    with raw(served.port) as client:  # the control plane answers in English, as it says
+        client.send(b"GET /_mock/sessions HTTP/1.1\r\nContent-Length: x\r\n\r\n")
+        message = _error(client.read(), 400, 40001)
+    assert message == "Invalid parameter [request]: This value is not valid."
 
 
 def test_a_bad_request_after_good_ones_is_answered_after_them(
