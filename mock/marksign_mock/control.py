@@ -182,6 +182,8 @@ def read_script_file(spec: Spec, path: Path) -> ScriptFile:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise ValueError(f"{path}: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path}: not UTF-8 text (byte {error.start})") from None
     except yaml.YAMLError as error:
         raise ValueError(f"{path}: not valid YAML: {' '.join(str(error).split())}") from None
     if data is None:
@@ -203,6 +205,11 @@ def read_script_file(spec: Spec, path: Path) -> ScriptFile:
                 book.check(section, item)
             except ApiError as error:
                 raise ValueError(f"{path}: {section}[{index}]: {error.message('en')}") from None
+            except ValueError as error:  # a YAML value that JSON has no type for (a date)
+                reason = str(error).removeprefix("Unsupported type: ")
+                raise ValueError(
+                    f"{path}: {section}[{index}]: a value JSON cannot hold ({reason}): quote it"
+                ) from None
             items.append((section, item))
     return ScriptFile(path, tuple(items))
 

@@ -70,11 +70,16 @@ def test_a_scenario_file_is_armed_at_start(tmp_path: Path) -> None:
         ("scenarios: {personal_code: 1}", "scenarios: expected a list"),
         ("stubs: []", "expected a mapping with the sections scenarios, errors, faults"),
         ("faults: [", "not valid YAML"),
+        (
+            "scenarios: [{personal_code: '30303039914', answer_after: 2026-01-01}]",
+            "scenarios[0]: a value JSON cannot hold ('date'): quote it",
+        ),
+        ("scenarios: [{personal_code: '\xff'}]", "not UTF-8 text (byte 29)"),
     ],
 )
 def test_a_bad_scenario_file_is_a_one_line_error(tmp_path: Path, text: str, problem: str) -> None:
     path = tmp_path / "scenarios.yaml"
-    path.write_text(text)
+    path.write_bytes(text.encode("latin-1"))  # one byte per character: \xff is not UTF-8
     result = subprocess.run(
         [sys.executable, "-m", "marksign_mock", "--port", "0", "--scenario", str(path)],
         capture_output=True,
