@@ -53,6 +53,13 @@ def _port(text: str) -> int:
     return value
 
 
+def _host(text: str) -> str:
+    # An empty host listens on every interface: say so on purpose, with 0.0.0.0.
+    if not text.strip():
+        raise argparse.ArgumentTypeError("give an address (0.0.0.0 listens on every interface)")
+    return text
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="marksign-mock",
@@ -66,7 +73,9 @@ def _parser() -> argparse.ArgumentParser:
             "errors, faults, sessions, journal) is described at GET /_mock/."
         ),
     )
-    parser.add_argument("--host", default=DEFAULTS.host, help="address to listen on (%(default)s)")
+    parser.add_argument(
+        "--host", type=_host, default=DEFAULTS.host, help="address to listen on (%(default)s)"
+    )
     parser.add_argument(
         "--port", type=_port, default=DEFAULTS.port, help="port, 0 for any free one (%(default)s)"
     )

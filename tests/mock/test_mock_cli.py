@@ -40,6 +40,7 @@ def test_help_lists_the_options(capsys: pytest.CaptureFixture[str]) -> None:
     ("args", "complaint"),
     [
         (["--port", "http"], "--port"),
+        (["--host", ""], "give an address (0.0.0.0 listens on every interface)"),
         (["--port", "70000"], "--port"),
         (["--answer-delay", "-1"], "--answer-delay"),
         (["--answer-delay", "nan"], "--answer-delay"),
