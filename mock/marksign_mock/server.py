@@ -53,6 +53,10 @@ class ServerSettings:
 
     # An idle keep-alive connection (no request in flight) is closed after this (uvicorn's 5).
     idle_timeout: float = 5.0
+    # A request whose body stops coming (no byte for this long, while the server reads) is
+    # given up: the connection is closed and the app sees the client leave (nginx's
+    # client_body_timeout is 60; a JSON body on a test machine needs far less).
+    body_timeout: float = 30.0
     # At shutdown, requests in flight get this long to be answered; then they are cancelled.
     graceful_timeout: float = 1.0
     backlog: int = 4096
@@ -62,8 +66,10 @@ class ServerSettings:
     body_high_water: int = 64 * 1024
 
     def __post_init__(self) -> None:
-        if self.idle_timeout <= 0 or self.graceful_timeout < 0:
-            raise ValueError("idle_timeout must be positive, graceful_timeout not negative")
+        if self.idle_timeout <= 0 or self.body_timeout <= 0 or self.graceful_timeout < 0:
+            raise ValueError(
+                "idle_timeout and body_timeout must be positive, graceful_timeout not negative"
+            )
 
 
 class StartupFailed(Exception):
@@ -533,6 +539,7 @@ class _Connection(asyncio.Protocol):
             self.idle_since = self.loop.time()  # the client is still sending it
             return
         exchange.expect_continue = False  # the client sends it without waiting
+        self.idle_since = self.loop.time()  # the body is coming (`stalled`)
         exchange.body.append(body)
         exchange.buffered += len(body)
         exchange.wake()
@@ -667,6 +674,18 @@ class _Connection(asyncio.Protocol):
         parsing = self.parsing
         return not self.exchanges and (parsing is None or parsing.complete)
 
+    def stalled(self, now: float) -> bool:
+        """A request's body stopped coming: nothing for `body_timeout` while reading (not
+        while the client waits for its 100 Continue, nor while reading is paused)."""
+        parsing = self.parsing
+        return (
+            parsing is not None
+            and not parsing.complete
+            and not parsing.expect_continue
+            and not self.read_paused
+            and now - self.idle_since >= self.settings.body_timeout
+        )
+
     def shutdown(self) -> None:
         """The server stops: close now if idle, else after the answer in flight (whose
         request may still be sending its body)."""
@@ -735,16 +754,21 @@ class HttpServer:
             self._stop.set_result(None)
 
     def _tick(self) -> None:
-        """Once a second (or more often for a short idle timeout): the date header, and
-        idle connections past the timeout closed. One timer for all connections costs
-        less than a timer per request."""
+        """Once a second (or more often for short timeouts): the date header, and idle
+        connections past the idle timeout and stalled bodies closed. One timer for all
+        connections costs less than a timer per request."""
         now = self.loop.time()
         self.date_line = _date_line()
         timeout = self.settings.idle_timeout
-        expired = [c for c in self.connections if c.is_idle() and now - c.idle_since >= timeout]
+        expired = [
+            conn
+            for conn in self.connections
+            if (conn.is_idle() and now - conn.idle_since >= timeout) or conn.stalled(now)
+        ]
         for conn in expired:
             conn.close()
-        self._ticker = self.loop.call_at(now + min(1.0, timeout / 4), self._tick)
+        shortest = min(1.0, timeout / 4, self.settings.body_timeout / 4)
+        self._ticker = self.loop.call_at(now + shortest, self._tick)
 
     def forget(self, conn: _Connection) -> None:
         self.connections.discard(conn)

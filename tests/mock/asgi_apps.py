@@ -47,7 +47,7 @@ class EchoApp:
     messages, no length), /close-header (answers `connection: close`), /hold (waits for
     `release`), /poll (waits for the client to leave), /close-self (closes the connection
     and reads on), /big (16 MiB in 64 KiB messages), /wait-for-pause (receives the body
-    only once the server stopped reading).
+    only once the server stopped reading), /wait-a-second (receives the body a second late).
     """
 
     def __init__(self) -> None:
@@ -78,6 +78,8 @@ class EchoApp:
     async def serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"]
         transport = scope["extensions"][TRANSPORT_EXTENSION]
+        if path == "/wait-a-second":
+            await asyncio.sleep(1.0)
         if path == "/wait-for-pause":
             for _ in range(10_000):  # each turn lets the loop read; a paused read stops it
                 if not transport.is_reading():

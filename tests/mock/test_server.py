@@ -644,6 +644,39 @@ def test_an_idle_connection_is_closed_after_the_idle_timeout() -> None:
             assert silent.closed_by_server()
 
 
+def test_a_body_that_stops_coming_is_given_up_and_the_app_sees_the_client_leave() -> None:
+    app = EchoApp()
+    settings = ServerSettings(body_timeout=0.3)
+    with Served(app, settings) as served, raw(served.port) as client:
+        head = post("/x", b"{}" * 50)  # says 100 bytes
+        client.send(head[: head.index(b"\r\n\r\n") + 4] + b"{}")  # sends 2
+        assert client.closed_by_server()
+        assert app.done.wait(10)
+        assert app.events[-1] == "disconnect before the body ended"
+
+
+def test_a_slow_body_that_keeps_coming_is_read() -> None:
+    settings = ServerSettings(body_timeout=0.3)
+    with Served(EchoApp(), settings) as served, raw(served.port) as client:
+        request = post("/x", b"[" + b"1," * 9 + b"1]")
+        split = request.index(b"\r\n\r\n") + 4
+        client.send(request[:split])
+        for byte in range(split, len(request)):  # a byte each 0.1 s: 2 s in all
+            time.sleep(0.1)
+            client.send(request[byte : byte + 1])
+        assert client.read().status == 200
+
+
+def test_a_client_waiting_for_100_continue_is_not_stalled() -> None:
+    # The app reads the body only after a while: the client, told nothing yet, waits.
+    settings = ServerSettings(body_timeout=0.2)
+    with Served(EchoApp(), settings) as served, raw(served.port) as client:
+        client.send(post("/wait-a-second", b"{}", "Expect: 100-continue")[:-2])
+        assert client.read().status == 100  # a second later, when the app asks for the body
+        client.send(b"{}")
+        assert client.read().status == 200
+
+
 # -- lifespan and shutdown -----------------------------------------------------------------
 
 
