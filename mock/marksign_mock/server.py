@@ -233,6 +233,7 @@ class _Exchange:
             self.expect_continue = False
             if not self.body and not self.message_complete and not self.disconnected:
                 conn.transport.write(CONTINUE)
+                conn.idle_since = conn.loop.time()  # the body may come now (`stalled`)
         while not (self.body or self.disconnected or self.complete) and (
             self.delivered or not self.message_complete
         ):
@@ -598,6 +599,7 @@ class _Connection(asyncio.Protocol):
                 self.transport.pause_reading()
             else:
                 self.transport.resume_reading()
+                self.idle_since = self.loop.time()  # a paused body was not a stalled one
 
     async def drain(self) -> None:
         if self.writable is None or self.writable.done():

@@ -668,12 +668,27 @@ def test_a_slow_body_that_keeps_coming_is_read() -> None:
 
 
 def test_a_client_waiting_for_100_continue_is_not_stalled() -> None:
-    # The app reads the body only after a while: the client, told nothing yet, waits.
-    settings = ServerSettings(body_timeout=0.2)
+    # The app reads the body only after a while: the client, told nothing yet, waits; then
+    # it has the whole timeout to send it (more than the 0.05 s between the server's ticks).
+    settings = ServerSettings(body_timeout=0.3)
     with Served(EchoApp(), settings) as served, raw(served.port) as client:
         client.send(post("/wait-a-second", b"{}", "Expect: 100-continue")[:-2])
         assert client.read().status == 100  # a second later, when the app asks for the body
+        time.sleep(0.15)
         client.send(b"{}")
+        assert client.read().status == 200
+
+
+def test_a_body_whose_reading_was_paused_is_timed_from_when_reading_resumed() -> None:
+    # 70 KB fill the buffer (reading pauses); the app asks for the body a second later, and
+    # the rest comes 0.15 s after that: well within the timeout of time spent reading.
+    settings = ServerSettings(body_timeout=0.5)
+    with Served(EchoApp(), settings) as served, raw(served.port) as client:
+        request = post("/wait-a-second", b"x" * 100_000)
+        cut = request.index(b"\r\n\r\n") + 4 + 70_000
+        client.send(request[:cut])
+        time.sleep(1.15)
+        client.send(request[cut:])
         assert client.read().status == 200
 
 
