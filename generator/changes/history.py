@@ -129,7 +129,7 @@ def version_base(current: dict[str, Any]) -> Revision | None:
             text: bytes = _git("show", f"{commit}:{SPEC_NAME}", binary=True)
         except HistoryError:
             continue  # the commit deleted the file
-        if load(text) != current:
+        if load(text, f"at {commit[:12]}") != current:
             return Revision(commit=commit, name=commit[:12], text=text)
     return None
 

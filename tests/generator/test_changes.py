@@ -145,6 +145,13 @@ def test_a_spec_that_is_not_yaml_is_one_line_naming_where_it_is(tmp_path: Path) 
         _ = history.Revision("0" * 40, "HEAD", b"- a list\n").document
 
 
+def test_a_commit_whose_spec_is_not_yaml_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = {"log": "0123456789abcdef0123\n", "show": b"paths: [\n"}
+    monkeypatch.setattr(history, "_git", lambda *args, **_: answers[args[0]])
+    with pytest.raises(history.HistoryError, match=r"^openapi.yaml at 0123456789ab is not valid"):
+        history.version_base({})
+
+
 def test_outside_a_git_repository_is_one_line(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
