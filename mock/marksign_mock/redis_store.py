@@ -67,6 +67,7 @@ from urllib.parse import urlsplit
 import orjson
 import redis.asyncio as aioredis
 from marksign_spec import Operation
+from redis.asyncio.connection import parse_url
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -464,22 +465,31 @@ class _Reads:
                 future.set_result(answer)
 
 
+# What Redis answers a SELECT of a database it does not have (its `databases` setting).
+_NO_SUCH_DATABASE: Final = "DB index is out of range"
+
+
 def check_url(url: str) -> None:
     """ValueError (one line) if redis-py could not connect with `url` as it is written: a
-    port or option it cannot read, an option it does not know, a database that is not a
-    number (redis-py would use database 0 without a word). Nothing is sent."""
-    parts = urlsplit(url)
-    database = parts.path.strip("/")
-    if parts.scheme in ("redis", "rediss") and database and not database.isdigit():
-        raise ValueError(f"the database after the address is a number, not {database!r}")
+    port or option it cannot read, an option it does not take for this scheme, or a
+    database it would ignore (it uses database 0 for `redis://host/abc` without a word).
+    Nothing is sent."""
     try:
+        options = parse_url(url)  # how redis-py reads the URL
         pool = aioredis.ConnectionPool.from_url(url)
         pool.connection_class(**pool.connection_kwargs)  # made, not connected
-    except (ValueError, TypeError, RedisError) as error:
+    except (ValueError, TypeError, AttributeError, RedisError) as error:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        if isinstance(error, TypeError):  # AbstractConnection.__init__() got an unexpected...
-            reason = "an option that redis-py does not know: " + reason.rpartition(" ")[2]
+        unexpected = "unexpected keyword argument "
+        if unexpected in reason:  # AbstractConnection.__init__() got an unexpected ...
+            reason = "an option redis-py does not take here: " + reason.partition(unexpected)[2]
+        elif isinstance(error, (TypeError, AttributeError)):  # a value it cannot use
+            reason = f"an option redis-py cannot use ({reason})"
         raise ValueError(reason) from None
+    parts = urlsplit(url)
+    database = parts.path.strip("/")
+    if parts.scheme in ("redis", "rediss") and database and "db" not in options:
+        raise ValueError(f"the database after the address is a number, not {database!r}")
 
 
 class RedisUnavailable(ApiError):
@@ -611,7 +621,8 @@ class RedisStore:
             await self.scripts.reload()
         except RedisUnavailable as unavailable:  # logged; loaded once it is back
             refusal = unavailable.__cause__
-            if isinstance(refusal, ResponseError):  # it answered: no, and it will again
+            if isinstance(refusal, ResponseError) and _NO_SUCH_DATABASE in str(refusal):
+                # It answered, and will answer the same for ever (unlike BUSY or LOADING).
                 raise RuntimeError(
                     f"Redis at {redacted_url(self.url)} refuses this store: {refusal}"
                 ) from None

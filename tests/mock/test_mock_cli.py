@@ -11,6 +11,7 @@ import pytest
 from marksign_mock import cli
 from marksign_mock.config import ENV_ACCESS_TOKENS
 from marksign_mock.launcher import SimulatorProcess
+from marksign_mock.redis_store import check_url
 
 from tests.spec_facts import DOCS_ACCESS_TOKEN, SPEC
 
@@ -57,7 +58,8 @@ def test_help_lists_the_options(capsys: pytest.CaptureFixture[str]) -> None:
         (["--store", "redis://127.0.0.1:abc"], "--store redis://127.0.0.1:abc: Port could not"),
         (["--store", "redis://127.0.0.1:99999"], "Port out of range"),
         (["--store", "redis://127.0.0.1:6379/0?socket_timeout=soon"], "'socket_timeout'"),
-        (["--store", "redis://u:secret@127.0.0.1:6379/0?foo=bar"], "does not know: 'foo'"),
+        (["--store", "redis://u:secret@127.0.0.1:6379/0?foo=bar"], "does not take here: 'foo'"),
+        (["--store", "redis://127.0.0.1:6379/0?retry=x"], "an option redis-py cannot use"),
         (["--store", "redis://127.0.0.1:6379/abc"], "the database after the address is a"),
         (["--access-token", ""], "access token"),
         (["--unknown"], "unrecognized"),
@@ -80,6 +82,11 @@ def test_a_password_in_a_bad_store_url_is_hidden(capsys: pytest.CaptureFixture[s
     err = capsys.readouterr().err
     assert "secret" not in err
     assert "redis://u:***@127.0.0.1:6379/0?foo=bar" in err
+
+
+@pytest.mark.parametrize("url", ["redis://h/%31", "redis://h/x?db=3", "redis://h", "redis://h/"])
+def test_a_database_redis_py_reads_is_taken(url: str) -> None:
+    check_url(url)  # nothing raised: databases 1, 3, 0, 0
 
 
 def test_an_access_token_variable_that_names_none_is_an_option_error(

@@ -165,6 +165,26 @@ async def test_a_database_redis_does_not_have_stops_the_startup(
         await store.aclose()
 
 
+async def test_a_redis_busy_at_startup_does_not_stop_it(redis_server: RedisServer) -> None:
+    # BUSY passes (a script runs to its end): the store starts, and answers once it is over.
+    # Redis says BUSY once a script has run for lua-time-limit (5 s; 0.1 s here), and this
+    # one outlasts the wait for the subscription, so the store's first read meets BUSY.
+    async with aioredis.Redis.from_url(redis_server.url) as busy:
+        await busy.config_set("lua-time-limit", 100)
+        try:
+            running = asyncio.create_task(busy.eval(_COUNT_THEN_BUSY, 1, unique_prefix(), "3000"))
+            await asyncio.sleep(0.2)  # the script has started
+            store = RedisStore(redis_server.url, prefix=unique_prefix())
+            try:
+                await store.open()  # would raise if BUSY counted as a refusal
+                await running
+                assert await store.redis.ping()
+            finally:
+                await store.aclose()
+        finally:
+            await busy.config_set("lua-time-limit", 5000)
+
+
 def test_a_redis_stuck_in_a_script_is_still_stopped(tmp_path: Path) -> None:
     # The tests' own Redis: SIGTERM waits for a running script, which may never end (as
     # the retained cap's loop once did); stop() must end it all the same.
