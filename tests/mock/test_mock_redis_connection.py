@@ -16,6 +16,7 @@ import os
 import socket
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
@@ -172,7 +173,8 @@ async def test_a_redis_busy_at_startup_does_not_stop_it(redis_server: RedisServe
     async with aioredis.Redis.from_url(redis_server.url) as busy:
         await busy.config_set("lua-time-limit", 100)
         try:
-            running = asyncio.create_task(busy.eval(_COUNT_THEN_BUSY, 1, unique_prefix(), "3000"))
+            script = busy.eval(_COUNT_THEN_BUSY, 1, unique_prefix(), "3000")
+            running: asyncio.Future[Any] = asyncio.ensure_future(script)
             await asyncio.sleep(0.2)  # the script has started
             store = RedisStore(redis_server.url, prefix=unique_prefix())
             try:
