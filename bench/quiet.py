@@ -7,11 +7,12 @@ this process and its children (the load generator) used. A run where others took
 ``DISTURBED`` of a CPU is counted as disturbed, and its figures are marked noisy.
 
 A virtual machine also slows down with nothing of its own busy: its host runs other guests,
-and the same work then takes more CPU time (on the machine of BENCHMARKS.md, for seconds at
-a time, about 1.5 times as much). `speed_probe` times a small fixed piece of work on the
-servers' CPU every ``PROBE_INTERVAL`` seconds during a run, in CPU time, for the log and the
-notes. It marks no figure: checked against the server's own CPU per request, it saw most
-slowed runs, not all, and sometimes a slow probe in a run at full speed.
+and the same work then takes more CPU time (on the machine of BENCHMARKS.md about 1.5 times
+as much, switching between its two speeds about every second). `speed_probe` times a small
+fixed piece of work on the servers' CPU every ``PROBE_INTERVAL`` seconds during a run, in
+CPU time, for the log and the notes. It marks no figure: checked against the server's own
+CPU per request, it saw most slowed runs, not all, and sometimes a slow probe in a run at
+full speed.
 """
 
 from __future__ import annotations
@@ -126,7 +127,10 @@ class SpeedProbe:
         return self
 
     def _run(self) -> None:
-        os.sched_setaffinity(0, {self.cpu})  # this thread only
+        try:
+            os.sched_setaffinity(0, {self.cpu})  # this thread only
+        except OSError:  # not a CPU this process may use: no samples, the note says so
+            return
         while not self._stop.wait(PROBE_INTERVAL):
             started = time.thread_time_ns()
             _probe_work()

@@ -403,7 +403,8 @@ def _const(target: Target) -> Callable[[], Target]:
 def brief(runs: list[Run]) -> str:
     return (
         ", ".join(
-            f"{r.load.rps:.0f} rps p99 {r.load.p99_ms:.1f} ms probe {r.probe_us:.0f} µs"
+            f"{r.load.rps:.0f} rps p99 {r.load.p99_ms:.1f} ms probe "
+            + ("-" if math.isnan(r.probe_us) else f"{r.probe_us:.0f} µs")
             + (f" (others {r.others + r.idle_servers:.2f} CPU)" if r.disturbed else "")
             for r in runs
         )

@@ -37,6 +37,16 @@ def test_a_probe_without_samples_has_no_median() -> None:
     assert math.isnan(quiet.SpeedProbe(0).median_us)
 
 
+def test_a_probe_on_a_cpu_it_may_not_use_takes_no_samples(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    cpu = max(os.sched_getaffinity(0)) + 1000
+    with quiet.speed_probe(cpu) as probe:
+        time.sleep(quiet.PROBE_INTERVAL * 2)
+    assert probe.samples_us == []
+    assert "Traceback" not in capsys.readouterr().err
+
+
 def test_the_note_gives_the_range_of_the_runs_probes_and_marks_nothing() -> None:
     runs = [_run(140.0), _run(math.nan), _run(300.0)]
     note = throughput.speed_note("throughput", runs)
