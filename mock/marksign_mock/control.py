@@ -205,10 +205,9 @@ def read_script_file(spec: Spec, path: Path) -> ScriptFile:
                 book.check(section, item)
             except ApiError as error:
                 raise ValueError(f"{path}: {section}[{index}]: {error.message('en')}") from None
-            except ValueError as error:  # a YAML value that JSON has no type for (a date)
-                reason = str(error).removeprefix("Unsupported type: ")
+            except ValueError as error:  # YAML that JSON has no type for (a date, a key)
                 raise ValueError(
-                    f"{path}: {section}[{index}]: a value JSON cannot hold ({reason}): quote it"
+                    f"{path}: {section}[{index}]: not JSON data ({error}); quote dates"
                 ) from None
             items.append((section, item))
     return ScriptFile(path, tuple(items))

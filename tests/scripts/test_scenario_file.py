@@ -72,7 +72,7 @@ def test_a_scenario_file_is_armed_at_start(tmp_path: Path) -> None:
         ("faults: [", "not valid YAML"),
         (
             "scenarios: [{personal_code: '30303039914', answer_after: 2026-01-01}]",
-            "scenarios[0]: a value JSON cannot hold ('date'): quote it",
+            "scenarios[0]: not JSON data (Unsupported type: 'date'); quote dates",
         ),
         ("scenarios: [{personal_code: '\xff'}]", "not UTF-8 text (byte 29)"),
     ],
