@@ -287,10 +287,12 @@ class ControlPlane:
     def _query(self, request: Request, operation_id: str) -> dict[str, Any]:
         checked = self._checked_op(operation_id)
         query: dict[str, Any] = {}
-        for name, value in request.query_params.items():
+        for name, value in request.query_params.multi_items():
             validator = checked.query_params.get(name)
             if validator is None:
                 continue  # unknown parameters are ignored, as the gateway ignores keys
+            if name in query:  # given twice: which one was meant is not ours to guess
+                raise ApiError.invalid_parameter(name, "invalid")
             schema_type = checked.operation.query_parameters[name].get("type")
             converted: Any = value
             if schema_type == "integer":

@@ -77,6 +77,8 @@ BAD_REQUESTS = [
     ("POST", "/_mock/sessions/not-a-token/answer", {}, "token"),
     ("GET", "/_mock/journal?status=abc", None, "status"),
     ("GET", "/_mock/journal?locale=de", None, "locale"),
+    ("GET", "/_mock/journal?limit=1&limit=2", None, "limit"),  # given twice
+    ("GET", "/_mock/journal?status=404&status=200", None, "status"),
     ("DELETE", "/_mock/scripts/x", None, "id"),
 ]
 
