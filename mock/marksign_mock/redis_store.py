@@ -67,7 +67,6 @@ from urllib.parse import urlsplit
 import orjson
 import redis.asyncio as aioredis
 from marksign_spec import Operation
-from redis.asyncio.connection import parse_url
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -475,8 +474,7 @@ def check_url(url: str) -> None:
     database it would ignore (it uses database 0 for `redis://host/abc` without a word).
     Nothing is sent."""
     try:
-        options = parse_url(url)  # how redis-py reads the URL
-        pool = aioredis.ConnectionPool.from_url(url)
+        pool = aioredis.ConnectionPool.from_url(url)  # the URL's options, as redis-py reads it
         pool.connection_class(**pool.connection_kwargs)  # made, not connected
     except (ValueError, TypeError, AttributeError, RedisError) as error:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
@@ -488,7 +486,7 @@ def check_url(url: str) -> None:
         raise ValueError(reason) from None
     parts = urlsplit(url)
     database = parts.path.strip("/")
-    if parts.scheme in ("redis", "rediss") and database and "db" not in options:
+    if parts.scheme in ("redis", "rediss") and database and "db" not in pool.connection_kwargs:
         raise ValueError(f"the database after the address is a number, not {database!r}")
 
 
