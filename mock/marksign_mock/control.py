@@ -10,6 +10,7 @@ every process that shares a Redis store.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,6 +201,10 @@ def read_script_file(spec: Spec, path: Path) -> ScriptFile:
         schema = document.resolve(document.component_schemas()[SCRIPT_FILE_SECTIONS[section]])
         validator = Validator(schema, section)
         for index, item in enumerate(listed):
+            if not _finite(item):  # jsonschema-rs would see null, and call it blank
+                raise ValueError(
+                    f"{path}: {section}[{index}]: not JSON data (.nan and .inf are no JSON numbers)"
+                )
             try:
                 validator.check(item)
                 book.check(section, item)
@@ -211,6 +216,17 @@ def read_script_file(spec: Spec, path: Path) -> ScriptFile:
                 ) from None
             items.append((section, item))
     return ScriptFile(path, tuple(items))
+
+
+def _finite(value: Any) -> bool:
+    """Whether no float in `value` (YAML data) is NaN or infinite."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(item) for item in value.values())
+    if isinstance(value, list):
+        return all(_finite(item) for item in value)
+    return True
 
 
 def _outcome(value: str | None) -> Outcome | None:

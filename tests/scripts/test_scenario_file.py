@@ -75,6 +75,11 @@ def test_a_scenario_file_is_armed_at_start(tmp_path: Path) -> None:
             "scenarios[0]: not JSON data (Unsupported type: 'date'); quote dates",
         ),
         ("scenarios: [{personal_code: '\xff'}]", "not UTF-8 text (byte 29)"),
+        ("faults: [{fault: delay, seconds: .nan}]", "faults[0]: not JSON data (.nan and .inf"),
+        (
+            "scenarios: [{personal_code: '30303039914', answer_after: [-.inf]}]",
+            "scenarios[0]: not JSON data (.nan and .inf",
+        ),
     ],
 )
 def test_a_bad_scenario_file_is_a_one_line_error(tmp_path: Path, text: str, problem: str) -> None:
