@@ -431,7 +431,10 @@ class _Connection(asyncio.Protocol):
             self.bad_request()
 
     def eof_received(self) -> bool | None:
-        return None  # the client is gone: close (an exchange in flight sees http.disconnect)
+        # The client is gone: close (an exchange in flight sees http.disconnect). A client
+        # that only shut its sending side (`nc -N`) looks the same, and gets no answer, as
+        # with uvicorn: a long poll must see its client leave, and half-closing is rare.
+        return None
 
     def pause_writing(self) -> None:
         self.write_paused = True
