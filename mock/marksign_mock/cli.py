@@ -11,14 +11,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .config import ENV_ACCESS_TOKENS, MockConfig, docs_access_token
+from .config import ENV_ACCESS_TOKENS, MAX_COUNT, MockConfig, docs_access_token
 
 if TYPE_CHECKING:
     from .app import MockApp
 
 # The option defaults are MockConfig's: one place for each setting.
 DEFAULTS = MockConfig()
-MAX_COUNT = 1_000_000_000  # of sessions or journal entries: far above any test's need
 MAX_WORKERS = 256  # processes: more would be a typo, not a machine
 
 

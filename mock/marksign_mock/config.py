@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import os
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -11,6 +14,10 @@ from marksign_spec import load_spec
 
 # Accepted access tokens, comma-separated, for `marksign-mock` (keeps them off `ps`).
 ENV_ACCESS_TOKENS = "MARKSIGN_MOCK_ACCESS_TOKENS"
+
+# A count (sessions, journal entries, ...) above this is a typo, not a test's need.
+MAX_COUNT: Final = 1_000_000_000
+_COUNTS: Final = ("max_sessions", "max_retained", "max_body_bytes", "journal_size")
 
 # The URL schemes of a shared store (redis-py's: TCP, TLS, a Unix socket).
 STORE_SCHEMES: Final = ("redis", "rediss", "unix")
@@ -55,6 +62,7 @@ class MockConfig:
     store_url: str | None = None
 
     def __post_init__(self) -> None:
+        self._check_types()
         if not self.access_tokens:
             raise ValueError("access_tokens: give at least one access token")
         if any(not token for token in self.access_tokens):
@@ -79,6 +87,41 @@ class MockConfig:
             raise ValueError(
                 f"store: a URL that starts with {schemes}, not {redacted_url(self.store_url)!r}"
             )
+
+    def _check_types(self) -> None:
+        """TypeError for a setting of the wrong type, ValueError for a number that is not
+        finite; a collection of access tokens (a set, a list) is kept as a frozenset."""
+        tokens: object = self.access_tokens
+        if isinstance(tokens, str | bytes) or not isinstance(tokens, Collection):
+            raise TypeError(
+                f"access_tokens: a set of tokens, not a {type(tokens).__name__} "
+                "(a string would make each of its characters a token)"
+            )
+        if not all(isinstance(token, str) for token in tokens):
+            raise TypeError("access_tokens: every access token must be a str")
+        object.__setattr__(self, "access_tokens", frozenset(tokens))
+        for name in ("answer_delay", "session_timeout", "retention"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TypeError(f"{name}: a number of seconds, not {type(value).__name__}")
+            if not math.isfinite(value):
+                raise ValueError(f"{name} must be a finite number of seconds, not {value}")
+        for name in ("port", "seed", *_COUNTS):
+            value = getattr(self, name)
+            if value is None and name in ("seed", "max_body_bytes"):
+                continue
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"{name}: a whole number, not {type(value).__name__}")
+            if name in _COUNTS and value > MAX_COUNT:
+                raise ValueError(f"{name} must be at most {MAX_COUNT:,}")
+        if not isinstance(self.host, str) or not isinstance(self.allow_any_code, bool):
+            raise TypeError("host is a str and allow_any_code a bool")
+        if self.spec_path is not None:
+            if not isinstance(self.spec_path, str | os.PathLike):
+                raise TypeError(f"spec_path: a path, not {type(self.spec_path).__name__}")
+            object.__setattr__(self, "spec_path", Path(self.spec_path))
+        if self.store_url is not None and not isinstance(self.store_url, str):
+            raise TypeError(f"store_url: a str, not {type(self.store_url).__name__}")
 
     def __repr__(self) -> str:
         # Never show the access tokens (they end up in logs and test reports).

@@ -28,7 +28,7 @@ from .person import Outcome
 from .rendering import CONTROL_PREFIX, JSONBytesResponse
 from .routing import ExactRoute
 from .scripts import ErrorScript, Fault, Scenario, Script, ScriptStore
-from .stores import Store
+from .stores import Store, reset_all
 from .validation import CheckedOperation, Validator, checked_operations
 
 CONTROL_DOCUMENT: Final = Path(__file__).with_name("control.yaml")
@@ -337,12 +337,7 @@ class ControlPlane:
         return Response(crypto.certificate_pem(), media_type="application/x-pem-file")
 
     async def reset(self, _: Request) -> Response:
-        store = self.store
-        return _ok(
-            sessions_cleared=await store.reset(),
-            scripts_cleared=await store.scripts.reset(),
-            journal_cleared=await store.journal.reset(),
-        )
+        return _ok(**await reset_all(self.store))
 
     async def list_sessions(self, request: Request) -> Response:
         query = self._query(request, "listSessions")

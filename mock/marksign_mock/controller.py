@@ -14,6 +14,7 @@ plane, so one class serves the simulator in process (an httpx client on the
 
 from __future__ import annotations
 
+import urllib.parse
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal, Self
@@ -185,8 +186,11 @@ class MockController:
         ]
 
     def remove(self, script: Script | int) -> None:
-        script_id = script if isinstance(script, int) else script.id
-        self._call("DELETE", f"/_mock/scripts/{script_id}")
+        if isinstance(script, Script):
+            script = script.id
+        if not isinstance(script, int) or isinstance(script, bool):
+            raise TypeError(f"remove() takes a Script or its id, not {type(script).__name__}")
+        self._call("DELETE", f"/_mock/scripts/{script}")
 
     def clear_scripts(self) -> int:
         cleared: int = self._call("DELETE", "/_mock/scripts")["cleared"]
@@ -200,11 +204,13 @@ class MockController:
         return [SessionInfo(**session) for session in answer["sessions"]]
 
     def session(self, token: str) -> SessionInfo:
-        return SessionInfo(**self._call("GET", f"/_mock/sessions/{token}")["session"])
+        return SessionInfo(**self._call("GET", f"/_mock/sessions/{_segment(token)}")["session"])
 
     def answer_now(self, token: str, outcome: Outcome | None = None) -> SessionInfo:
         """The person answers the running session now (a waiting long poll is released)."""
-        answer = self._call("POST", f"/_mock/sessions/{token}/answer", _given(outcome=outcome))
+        answer = self._call(
+            "POST", f"/_mock/sessions/{_segment(token)}/answer", _given(outcome=outcome)
+        )
         return SessionInfo(**answer["session"])
 
     def script_session(
@@ -212,7 +218,7 @@ class MockController:
     ) -> SessionInfo:
         """One running session's end result and/or answer time (seconds after its start)."""
         body = _given(outcome=outcome, answer_after=answer_after)
-        answer = self._call("POST", f"/_mock/sessions/{token}/script", body)
+        answer = self._call("POST", f"/_mock/sessions/{_segment(token)}/script", body)
         return SessionInfo(**answer["session"])
 
     # -- journal -------------------------------------------------------------------------
@@ -266,6 +272,14 @@ class MockController:
             message = answer.get("message") if isinstance(answer, dict) else response.text[:200]
             raise MockControlError(response.status_code, error_code, str(message))
         return answer
+
+
+def _segment(token: str) -> str:
+    """`token` as one segment of a path: whatever it holds (`/`, `?`, `#`, `..`) stays in
+    it, so a bad token is an unknown session, never another endpoint."""
+    if not isinstance(token, str):
+        raise TypeError(f"a session token is a str, not {type(token).__name__}")
+    return urllib.parse.quote(token, safe="").replace(".", "%2E")
 
 
 def _given(**fields: Any) -> dict[str, Any]:

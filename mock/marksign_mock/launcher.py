@@ -14,6 +14,7 @@ the contract runner, the demo and the benchmarks all start the simulator here.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import gc
 import logging
@@ -44,7 +45,7 @@ from .faults import FAULT_HEADER, IN_PROCESS_FAULT_STATUS
 from .server import ASGIApp, HttpServer, bind_socket
 from .server import StartupFailed as StartupFailed  # raised by serve(), serve_workers()
 from .server import logger as server_logger
-from .stores import Store
+from .stores import Store, reset_all
 
 T = TypeVar("T")
 
@@ -376,6 +377,12 @@ def _stop_workers(pool: list[_Worker]) -> None:
             worker.channel.close()
 
 
+def _read_timeout(request: httpx.Request) -> float | None:
+    """The client's read timeout for `request` (None: it waits as long as it takes)."""
+    timeout: float | None = request.extensions.get("timeout", {}).get("read")
+    return timeout
+
+
 def _transport_error(fault: str, content: bytes, request: httpx.Request) -> httpx.TransportError:
     """What httpx raises on a real socket for a transport fault (the socket tests show it)."""
     if fault == "reset":
@@ -392,8 +399,14 @@ def _transport_error(fault: str, content: bytes, request: httpx.Request) -> http
     )
 
 
-class InProcessTransport(httpx.BaseTransport):
-    """Serves `app` from an event loop in a daemon thread; `close()` stops it."""
+class InProcessTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """Serves `app` from an event loop in a daemon thread; `close()` stops it.
+
+    For an `httpx.Client` and an `httpx.AsyncClient` alike. It acts as a socket would
+    towards the client: the transport faults raise what httpx raises on a socket, and the
+    client's read timeout is kept (`httpx.ReadTimeout`); the app then runs on to its end,
+    its answer going nowhere, as a server's does when its client has left.
+    """
 
     def __init__(self, app: MockApp) -> None:
         self.app = app
@@ -406,12 +419,14 @@ class InProcessTransport(httpx.BaseTransport):
         )
         self._thread.start()
         self._closed = False
+        self._abandoned: set[concurrent.futures.Future[Any]] = set()  # timed out, running
         self._run(app.startup())
 
     def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
+    def _call(self, request: httpx.Request) -> concurrent.futures.Future[httpx.Response]:
+        """The app's answer to `request`, on the app's loop."""
         if self._closed:
             raise RuntimeError("the in-process transport is closed")
         # The app reads the body on the loop's thread; keep the request's own headers
@@ -424,28 +439,67 @@ class InProcessTransport(httpx.BaseTransport):
             extensions=request.extensions,
         )
 
-        async def call() -> tuple[int, httpx.Headers, bytes]:
+        async def call() -> httpx.Response:
             response = await self._asgi.handle_async_request(forwarded)
-            return response.status_code, response.headers, await response.aread()
+            content = await response.aread()
+            status, headers = response.status_code, response.headers
+            fault = headers.get(FAULT_HEADER) if status == IN_PROCESS_FAULT_STATUS else None
+            if fault is not None:
+                raise _transport_error(fault, content, request)
+            return httpx.Response(status, headers=headers, content=content, request=request)
 
-        status, headers, content = self._run(call())
-        fault = headers.get(FAULT_HEADER) if status == IN_PROCESS_FAULT_STATUS else None
-        if fault is not None:
-            raise _transport_error(fault, content, request)
-        return httpx.Response(status, headers=headers, content=content, request=request)
+        return asyncio.run_coroutine_threadsafe(call(), self._loop)
 
-    def reset(self) -> int:
-        """Forget every session, on the app's loop (long polls answer 40402)."""
+    def _abandon(self, answer: concurrent.futures.Future[httpx.Response]) -> None:
+        """The client gave up on `answer`: the app runs on, until `close()` at the latest."""
+        self._abandoned.add(answer)
+        answer.add_done_callback(self._abandoned.discard)
 
-        return self._run(self.app.store.reset())
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        answer = self._call(request)
+        try:
+            return answer.result(timeout=_read_timeout(request))
+        except TimeoutError:
+            if answer.done():  # the app's own
+                raise
+            self._abandon(answer)
+            raise httpx.ReadTimeout("timed out", request=request) from None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        answer = self._call(request)
+        try:
+            # Shielded: the caller's cancellation leaves the app running, as a socket would.
+            return await asyncio.wait_for(
+                asyncio.shield(asyncio.wrap_future(answer)), _read_timeout(request)
+            )
+        except TimeoutError:
+            if answer.done():
+                raise
+            self._abandon(answer)
+            raise httpx.ReadTimeout("timed out", request=request) from None
+        except asyncio.CancelledError:
+            self._abandon(answer)
+            raise
+
+    async def aclose(self) -> None:
+        """Nothing: an `httpx.AsyncClient` on this transport does not own the simulator;
+        `close()` (the fixture's teardown) stops it."""
+
+    def reset(self) -> dict[str, int]:
+        """Forget every session (long polls answer 40402), script and journal entry, as
+        `POST /_mock/reset` does; how many of each there were."""
+        return self._run(reset_all(self.app.store))
 
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
         try:
-            # Answer long polls still waiting (a shared store keeps its sessions), then stop.
+            # Answer long polls still waiting (a shared store keeps its sessions), stop what
+            # clients gave up on, then stop.
             self._run(self.app.store.release_polls())
+            for abandoned in list(self._abandoned):
+                abandoned.cancel()
             self._run(self.app.shutdown())
             self._run(self._loop.shutdown_default_executor())
         finally:
@@ -514,12 +568,13 @@ class BackgroundServer(_Running):
             sock.close()
             ready.set()
 
-    def reset(self) -> int:
-        """Forget every session (long polls answer 40402); returns how many there were."""
+    def reset(self) -> dict[str, int]:
+        """Forget every session (long polls answer 40402), script and journal entry, as
+        `POST /_mock/reset` does; how many of each there were."""
         loop = self._loop
         if loop is None or loop.is_closed():
-            return asyncio.run(self.store.reset())
-        return asyncio.run_coroutine_threadsafe(self.store.reset(), loop).result(timeout=10)
+            return asyncio.run(reset_all(self.store))
+        return asyncio.run_coroutine_threadsafe(reset_all(self.store), loop).result(timeout=10)
 
     def stop(self) -> None:
         server, thread = self._server, self._thread

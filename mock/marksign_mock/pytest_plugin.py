@@ -6,7 +6,9 @@ Fixtures; each test gets a fresh simulator with an empty store:
 - `marksign_mock_app`: the ASGI app; `app.store` holds its sessions.
 - `marksign_mock_transport`: an httpx transport calling that app in process.
 - `marksign_mock_client`: an `httpx.Client` on that transport (base URL
-  `http://marksign-mock.test`), ready for the generated client's `set_httpx_client()`.
+  `http://marksign-mock.test`), ready for the generated client's `set_httpx_client()`;
+  its read timeout (`IN_PROCESS_TIMEOUT`) outlasts the default session timeout, so that a
+  long poll gets its answer (an `httpx.AsyncClient` on the same transport works too).
 - `marksign_mock_control`: a `MockController` of the in-process simulator (the one
   `marksign_mock_client` calls): scenarios, error codes, faults, "answer now", sessions,
   the journal.
@@ -33,6 +35,9 @@ if TYPE_CHECKING:
     from .launcher import BackgroundServer, InProcessTransport
 
 IN_PROCESS_BASE_URL = "http://marksign-mock.test"
+# The in-process client's timeouts, in seconds: a read outlasts MockConfig's default
+# session_timeout (120), so that a long poll gets its answer (httpx's default read is 5).
+IN_PROCESS_TIMEOUT = {"timeout": 10.0, "read": 130.0}
 
 
 @pytest.fixture
@@ -47,7 +52,7 @@ def marksign_mock_config() -> MockConfig:
 def marksign_mock_app(marksign_mock_config: MockConfig) -> MockApp:
     from .app import create_app
 
-    return create_app(marksign_mock_config)
+    return create_app(_checked(marksign_mock_config))
 
 
 @pytest.fixture
@@ -67,7 +72,11 @@ def marksign_mock_client(
 ) -> Iterator[httpx.Client]:
     import httpx
 
-    with httpx.Client(transport=marksign_mock_transport, base_url=IN_PROCESS_BASE_URL) as client:
+    with httpx.Client(
+        transport=marksign_mock_transport,
+        base_url=IN_PROCESS_BASE_URL,
+        timeout=httpx.Timeout(**IN_PROCESS_TIMEOUT),
+    ) as client:
         yield client
 
 
@@ -83,5 +92,16 @@ def marksign_mock_server(marksign_mock_config: MockConfig) -> Iterator[Backgroun
     from .app import create_app
     from .launcher import BackgroundServer
 
-    with BackgroundServer(create_app(marksign_mock_config)) as server:
+    with BackgroundServer(create_app(_checked(marksign_mock_config))) as server:
         yield server
+
+
+def _checked(config: object) -> MockConfig:
+    """The config a test gave (an override of `marksign_mock_config`), if it is one."""
+    from .config import MockConfig
+
+    if not isinstance(config, MockConfig):
+        raise TypeError(
+            f"marksign_mock_config must return a MockConfig, not {type(config).__name__}"
+        )
+    return config

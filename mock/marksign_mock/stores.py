@@ -163,6 +163,16 @@ class MemoryStore:
         await self.memory.parked.until(token, count)
 
 
+async def reset_all(store: Store) -> dict[str, int]:
+    """Forget every session (long polls answer 40402), script and journal entry, as
+    `POST /_mock/reset` does; how many of each there were."""
+    return {
+        "sessions_cleared": await store.reset(),
+        "scripts_cleared": await store.scripts.reset(),
+        "journal_cleared": await store.journal.reset(),
+    }
+
+
 class StoreUnavailable(RuntimeError):
     """The store that `store_url` names cannot be used here (one line says why)."""
 

@@ -36,7 +36,7 @@ from marksign_client.models import (
     InitializeHashSigningOk,
     InitializeHashSigningRequest,
 )
-from marksign_mock import MockApp
+from marksign_mock import InProcessTransport
 
 from tests.spec_facts import DOCS_ACCESS_TOKEN
 
@@ -157,31 +157,27 @@ def test_sync_flow_for_every_demo_identity(
 @pytest.mark.anyio
 @pytest.mark.parametrize(("locale", "code", "expected_error"), CASES)
 async def test_async_flow_for_every_demo_identity(
-    marksign_mock_app: MockApp,
+    marksign_mock_transport: InProcessTransport,
     locale: Locale,
     code: str,
     expected_error: int | None,
 ) -> None:
-    transport = httpx.ASGITransport(app=marksign_mock_app)
-    await marksign_mock_app.startup()
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://mock.test") as http:
-            client = Client(base_url="http://mock.test").set_async_httpx_client(http)
-            certificate = x509.load_pem_x509_certificate(
-                (await http.get("/_mock/certificate.pem")).content
-            )
-            document = f"async contract for {code} in {locale.name}".encode()
-            body = request(document, code, HashAlgorithm.SHA512)
-            started = await locale.initialize.asyncio(client=client, body=body)
-            assert isinstance(started, InitializeHashSigningOk), started
-            result = await locale.status.asyncio(
-                started.token, client=client, body=HashSigningStatusRequest(DOCS_ACCESS_TOKEN)
-            )
-            check_outcome(
-                certificate, document, HashAlgorithm.SHA512, started, result, expected_error
-            )
-    finally:
-        await marksign_mock_app.shutdown()
+    # The plugin's in-process transport serves an httpx.AsyncClient as well.
+    async with httpx.AsyncClient(
+        transport=marksign_mock_transport, base_url="http://mock.test", timeout=30
+    ) as http:
+        client = Client(base_url="http://mock.test").set_async_httpx_client(http)
+        certificate = x509.load_pem_x509_certificate(
+            (await http.get("/_mock/certificate.pem")).content
+        )
+        document = f"async contract for {code} in {locale.name}".encode()
+        body = request(document, code, HashAlgorithm.SHA512)
+        started = await locale.initialize.asyncio(client=client, body=body)
+        assert isinstance(started, InitializeHashSigningOk), started
+        result = await locale.status.asyncio(
+            started.token, client=client, body=HashSigningStatusRequest(DOCS_ACCESS_TOKEN)
+        )
+        check_outcome(certificate, document, HashAlgorithm.SHA512, started, result, expected_error)
 
 
 @pytest.mark.parametrize("locale", LOCALES, ids=lambda locale: locale.name)

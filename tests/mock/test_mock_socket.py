@@ -99,9 +99,18 @@ def test_the_command_serves_on_a_free_port(tmp_path: Path) -> None:
 def test_the_plugin_serves_a_simulator_per_test(marksign_mock_server: BackgroundServer) -> None:
     assert marksign_mock_server.base_url.startswith("http://127.0.0.1:")
     _sign(marksign_mock_server.base_url, next(iter(marksign_mock_server.app.config.access_tokens)))
-    assert len(marksign_mock_server.control.sessions()) == 1
-    assert marksign_mock_server.reset() == 1
-    assert marksign_mock_server.control.sessions() == []
+    control = marksign_mock_server.control
+    assert len(control.sessions()) == 1
+    control.fail("initialize", 50001, times=3)
+    assert len(control.journal()) == 2
+    assert marksign_mock_server.reset() == {
+        "sessions_cleared": 1,
+        "scripts_cleared": 1,
+        "journal_cleared": 2,
+    }
+    assert control.sessions() == []
+    assert control.scripts() == []
+    assert control.journal() == []
 
 
 @pytest.mark.parametrize(

@@ -12,9 +12,10 @@ import pytest
 from marksign_client import Client
 from marksign_client.errors import UnexpectedResponse
 from marksign_client.models import Error, HashSigningStatusOk, InitializeHashSigningOk
-from marksign_mock import BackgroundServer, MockController
+from marksign_mock import BackgroundServer, InProcessTransport, MockController
 
 from .conftest import EN, LT, request, start, status_body
+from .conftest import request as request_body
 
 pytest_plugins = ["tests.store_fixtures"]
 
@@ -84,13 +85,68 @@ def test_a_delay_holds_the_answer_then_answers(
     assert time.monotonic() - started >= 0.3
 
 
+@pytest.mark.parametrize("where", ["socket", "in-process"])
 def test_a_delay_past_the_clients_timeout_is_an_httpx_timeout(
-    marksign_mock_server: BackgroundServer,
+    where: str,
+    marksign_mock_transport: InProcessTransport,
+    marksign_mock_control: MockController,
+    request: pytest.FixtureRequest,
 ) -> None:
-    marksign_mock_server.control.fault("delay", operation="initialize", seconds=5)
-    client = Client(base_url=marksign_mock_server.base_url, timeout=httpx.Timeout(0.2))
-    with client, pytest.raises(httpx.ReadTimeout):
-        EN.initialize.sync(client=client, body=request())
+    if where == "socket":
+        server: BackgroundServer = request.getfixturevalue("marksign_mock_server")
+        control, http = server.control, httpx.Client(base_url=server.base_url, timeout=0.2)
+    else:
+        control = marksign_mock_control
+        http = httpx.Client(
+            transport=marksign_mock_transport, base_url="http://marksign-mock.test", timeout=0.2
+        )
+    control.fault("delay", operation="initialize", seconds=1.5)
+    client = Client(base_url=str(http.base_url)).set_httpx_client(http)
+    started = time.monotonic()
+    with pytest.raises(httpx.ReadTimeout):
+        EN.initialize.sync(client=client, body=request_body())
+    assert time.monotonic() - started < 1.2  # given up at the timeout, not at the answer
+    # The simulator ran on to the end, as a server does for a client that left: over a
+    # socket it then found the client gone when it read the body (nothing answered); in
+    # process the body is there and its answer goes nowhere.
+    deadline = time.monotonic() + 10
+    while not control.journal(operation="initialize") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (entry,) = control.journal(operation="initialize")
+    assert (entry.fault, entry.status) == ("delay", None if where == "socket" else 200)
+
+
+@pytest.mark.anyio
+async def test_an_async_client_in_process_is_held_to_its_timeout_too(
+    marksign_mock_transport: InProcessTransport, marksign_mock_control: MockController
+) -> None:
+    marksign_mock_control.fault("delay", operation="initialize", seconds=1.5)
+    async with httpx.AsyncClient(
+        transport=marksign_mock_transport, base_url="http://marksign-mock.test", timeout=0.2
+    ) as http:
+        client = Client(base_url=str(http.base_url)).set_async_httpx_client(http)
+        with pytest.raises(httpx.ReadTimeout):
+            await EN.initialize.asyncio(client=client, body=request_body())
+        # The transport serves on: the next call (no fault left) is answered.
+        answer = await EN.initialize.asyncio(client=client, body=request_body())
+        assert isinstance(answer, InitializeHashSigningOk)
+
+
+def test_the_in_process_reset_forgets_sessions_scripts_and_the_journal(
+    marksign_mock_transport: InProcessTransport,
+    client: Client,
+    marksign_mock_control: MockController,
+) -> None:
+    start(client, EN)
+    marksign_mock_control.fail("status", 50001, times=2)
+    assert marksign_mock_transport.reset() == {
+        "sessions_cleared": 1,
+        "scripts_cleared": 1,
+        "journal_cleared": 1,
+    }
+    assert marksign_mock_control.sessions() == []
+    assert marksign_mock_control.scripts() == []
+    assert [entry.operation_id for entry in marksign_mock_control.journal()] == []
 
 
 def test_a_fault_for_one_token_leaves_other_sessions_alone(

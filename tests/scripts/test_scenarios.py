@@ -164,3 +164,31 @@ def test_an_unknown_session_is_40402(marksign_mock_control: MockController) -> N
     with pytest.raises(MockControlError) as unknown:
         marksign_mock_control.answer_now("ea89b835-c585-3c3c-9ea8-0f1b6ed3e13d")
     assert (unknown.value.status_code, unknown.value.error_code) == (404, 40402)
+
+
+@pytest.mark.parametrize("token", ["../reset#", "../scripts", "..", ".", "a/b", "x?y=1", "%2e%2e"])
+def test_a_token_that_is_not_one_never_reaches_another_endpoint(
+    client: Client, marksign_mock_control: MockController, token: str
+) -> None:
+    start(client, EN)
+    marksign_mock_control.fail("status", 50001)
+    for call in (
+        marksign_mock_control.session,
+        marksign_mock_control.answer_now,
+        marksign_mock_control.script_session,
+    ):
+        with pytest.raises(MockControlError) as refused:
+            call(token)
+        assert refused.value.status_code in (400, 404), refused.value
+    # Nothing was reset, answered or listed in its place.
+    assert len(marksign_mock_control.scripts()) == 1
+    (session,) = marksign_mock_control.sessions()
+    assert session.state == "RUNNING"
+
+
+def test_remove_takes_a_script_or_its_id(marksign_mock_control: MockController) -> None:
+    script = marksign_mock_control.fail("status", 50001)
+    with pytest.raises(TypeError, match="a Script or its id, not str"):
+        marksign_mock_control.remove(str(script.id))  # type: ignore[arg-type]
+    marksign_mock_control.remove(script.id)
+    assert marksign_mock_control.scripts() == []
