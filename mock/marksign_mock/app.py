@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .config import MockConfig
 from .control import ControlPlane, ScriptBook, ScriptFile
 from .exceptions import ApiError
-from .journal import JournalStore
+from .journal import JournalStore, Scrubber
 from .models import SessionStore
 from .recording import JournalRecorder, Recording
 from .rendering import exception_handlers, printable
@@ -40,8 +40,9 @@ SWEEP_INTERVAL: Final = 1.0  # seconds between sweeps of expired sessions
 class RequestLog:
     """ASGI middleware: one line per request (method, path, status, time), no secrets."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, scrubber: Scrubber) -> None:
         self.app = app
+        self.scrubber = scrubber  # a client may send an access token as the session token
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not logger.isEnabledFor(logging.INFO):
@@ -60,7 +61,11 @@ class RequestLog:
         if status:  # nothing is sent to a client that left mid-body
             elapsed = (time.perf_counter() - started) * 1000
             logger.info(
-                "%s %s %d %.1fms", scope["method"], printable(scope["path"]), status, elapsed
+                "%s %s %d %.1fms",
+                scope["method"],
+                printable(self.scrubber.text(scope["path"])),
+                status,
+                elapsed,
             )
 
 
@@ -107,7 +112,9 @@ class MockApp:
         fallback: ASGIApp = self.starlette
         if recording is not None:
             fallback = JournalRecorder(fallback, recording)
-        self._app = RequestLog(OperationDispatch(operations, fallback))
+        self._app = RequestLog(
+            OperationDispatch(operations, fallback), Scrubber(self.responses.access_tokens)
+        )
 
     @property
     def scripts(self) -> ScriptStore:

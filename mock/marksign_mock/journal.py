@@ -201,14 +201,22 @@ class Journal:
 
 
 class Scrubber:
-    """Takes the access tokens out of request bodies before they are kept."""
+    """Takes the access tokens out of what is kept or logged of a request: its body, and
+    its path (where a client may have put one in place of a session token)."""
 
     def __init__(self, secrets: Iterable[bytes]) -> None:
         self.known = frozenset(secret.decode("utf-8", "replace") for secret in secrets)
 
+    def text(self, value: str) -> str:
+        """`value` with every accepted access token in it replaced by ACCESS_TOKEN_MARKER."""
+        for secret in self.known:
+            if secret in value:
+                value = value.replace(secret, ACCESS_TOKEN_MARKER)
+        return value
+
     def body(self, raw: bytes) -> Any:
-        """The JSON body with every `access_token` value, and any string equal to an
-        accepted access token, replaced by ACCESS_TOKEN_MARKER. None if it is not JSON:
+        """The JSON body with every `access_token` value, and every accepted access token
+        inside any other string, replaced by ACCESS_TOKEN_MARKER. None if it is not JSON:
         its text could hold a token where no key says so."""
         try:
             return self.scrub(orjson.loads(raw))
@@ -223,6 +231,6 @@ class Scrubber:
             }
         if isinstance(value, list):
             return [self.scrub(item) for item in value]
-        if isinstance(value, str) and value in self.known:
-            return ACCESS_TOKEN_MARKER
+        if isinstance(value, str):
+            return self.text(value)
         return value

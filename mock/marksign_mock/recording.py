@@ -43,18 +43,20 @@ class Recording:
         op: Operation | None = scope.get(OPERATION_SCOPE_KEY)
         raw: bytes = scope.get(BODY_SCOPE_KEY, b"")
         data = scope.get(DATA_SCOPE_KEY, _NO_DATA)
-        if data is not _NO_DATA:
-            body = self.scrubber.scrub(data)
-        else:
-            body = self.scrubber.body(raw) if raw else None
+        scrubber = self.scrubber
+        body = scrubber.scrub(data) if data is not _NO_DATA else scrubber.body(raw) if raw else None
+        path = scrubber.text(scope["path"])
+        params: dict[str, str] = scope.get("path_params", {}) if op is not None else {}
+        if path is not scope["path"]:  # an access token sent as the session token
+            params = {name: scrubber.text(value) for name, value in params.items()}
         self.journal.record(
             record_of(
                 at,
                 scope["method"],
-                scope["path"],
+                path,
                 None if op is None else op.operation_id,
                 None if op is None else op.locale,
-                scope.get("path_params", {}) if op is not None else {},
+                params,
                 body,
                 len(raw),
                 status,

@@ -47,7 +47,14 @@ def test_the_journal_records_what_the_client_sent_without_the_token(
         marksign_mock_client.post(
             "/en/smartid/sign/hash.json", json={"access_token": SECRET, "note": [SECRET]}
         )
-    first, second, third = marksign_mock_control.journal()
+        # ...inside another string, and in the path in place of the session token.
+        marksign_mock_client.post(
+            "/en/smartid/sign/hash.json", json={"access_token": SECRET, "n": f"token={SECRET}"}
+        )
+        marksign_mock_client.post(
+            f"/en/smartid/sign/hash/status/{SECRET}.json", json={"access_token": SECRET}
+        )
+    first, second, third, fourth, fifth = marksign_mock_control.journal()
     assert (first.operation_id, first.locale, first.status) == (
         "initializeHashSigningEn",
         "en",
@@ -65,11 +72,17 @@ def test_the_journal_records_what_the_client_sent_without_the_token(
     assert third.body == {"access_token": ACCESS_TOKEN_MARKER, "note": [ACCESS_TOKEN_MARKER]}
     assert (third.status, third.error_code) == (400, 40001)
     assert first.seq < second.seq < third.seq
+    assert fourth.body["n"] == f"token={ACCESS_TOKEN_MARKER}"
+    assert fifth.path == f"/en/smartid/sign/hash/status/{ACCESS_TOKEN_MARKER}.json"
+    assert fifth.status == 400
     # Nowhere: not in the journal, not in any answer, not in the logs.
     shown = marksign_mock_client.get("/_mock/journal").text
     shown += marksign_mock_client.get("/_mock/sessions").text
     assert SECRET not in shown
-    assert SECRET not in caplog.text
+    # (httpx, the test's own client, logs the URL it was given; the simulator's lines not.)
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith("marksign_mock")]
+    assert any("/status/" in line for line in ours)
+    assert not [line for line in ours if SECRET in line]
     assert SECRET not in json.dumps([vars(e) for e in marksign_mock_control.journal()])
 
 
