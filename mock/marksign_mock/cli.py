@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from .config import ENV_ACCESS_TOKENS, MAX_COUNT, MockConfig, docs_access_token
 
@@ -214,20 +214,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         spec = load_spec(config.spec_path)
     except (OSError, ValueError) as error:
-        parser.error(f"cannot load the spec: {error}")
+        _fail(f"cannot load the spec: {error}")
     scripts = None
     if args.scenario is not None:
         try:
             scripts = read_script_file(spec, args.scenario)
         except ValueError as error:
-            parser.error(f"--scenario: {error}")
+            _fail(f"--scenario: {error}")
     try:
         # Workers share the store: the scenario file is armed once, by the first app.
         app = create_app(config, scripts_at_start=scripts)
     except StoreUnavailable as error:
-        parser.error(str(error))
+        _fail(str(error))
     except SpecError as error:  # a schema of the spec that cannot be compiled
-        parser.error(f"cannot load the spec: {error}")
+        _fail(f"cannot load the spec: {error}")
     configure_logging(args.log_level)
     try:
         if args.workers == 1:
@@ -247,6 +247,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"marksign-mock: {failure}", file=sys.stderr)
         return 1
     return 0
+
+
+def _fail(message: str) -> NoReturn:
+    """Stop with one line (exit 2, as argparse's errors): for what the options named (the
+    spec, the scenario file, the store), where argparse's usage would not help."""
+    print(f"marksign-mock: error: {message}", file=sys.stderr)
+    sys.exit(2)
 
 
 def _run_startup(app: MockApp) -> None:

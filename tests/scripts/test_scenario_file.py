@@ -93,9 +93,9 @@ def test_a_bad_scenario_file_is_a_one_line_error(tmp_path: Path, text: str, prob
         check=False,
     )
     assert result.returncode == 2
-    last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith(f"marksign-mock: error: --scenario: {path}: "), result.stderr
-    assert problem in last
+    (line,) = result.stderr.strip().splitlines()  # one line, no usage before it
+    assert line.startswith(f"marksign-mock: error: --scenario: {path}: "), result.stderr
+    assert problem in line
 
 
 @pytest.mark.socket
