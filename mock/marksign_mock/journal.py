@@ -37,8 +37,9 @@ class JournalEntry:
     answer: bytes  # the start of an error answer (our own bytes: no token), else b""
     fault: str | None  # the fault that answered, if any
     duration_ms: float
-    # 1, 2, ... given by the journal that keeps it: the order requests were answered in (over
-    # several processes, the order their entries reached the shared journal).
+    # 1, 2, ... given by the journal that keeps it: the order requests were answered in. Over
+    # several processes (Redis), the place in that order when read: an entry another process
+    # answered earlier and adds later moves the entries after it up by one.
     seq: int = 0
 
     @property

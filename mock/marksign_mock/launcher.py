@@ -171,7 +171,7 @@ def serve(app: MockApp, *, log_level: str = "info") -> None:
     async def main() -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, server.stop)
+            loop.add_signal_handler(signum, _stopping(app, server))
 
         def ready() -> None:
             _freeze_startup_objects()
@@ -183,6 +183,26 @@ def serve(app: MockApp, *, log_level: str = "info") -> None:
         _run(main())
     finally:
         sock.close()
+
+
+def _stopping(app: ASGIApp, server: HttpServer) -> Callable[[], None]:
+    """A signal's handler: the long polls waiting in this process are answered (40402 in
+    memory, whose sessions go with it; 50002 on a shared store, whose sessions live on),
+    then the graceful shutdown, which would otherwise cut them off without an answer."""
+    stopping: list[asyncio.Task[None]] = []  # kept until done
+
+    async def release_then_stop() -> None:
+        try:
+            if isinstance(app, MockApp):
+                await app.store.release_polls()
+        finally:
+            server.stop()
+
+    def handler() -> None:
+        if not stopping:
+            stopping.append(asyncio.get_running_loop().create_task(release_then_stop()))
+
+    return handler
 
 
 # -- several processes on one port --------------------------------------------------------
@@ -225,7 +245,7 @@ def _worker_main(
     server = HttpServer(app)
 
     async def main() -> None:
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, server.stop)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, _stopping(app, server))
 
         def ready() -> None:
             _freeze_startup_objects()

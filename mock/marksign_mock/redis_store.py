@@ -850,6 +850,8 @@ class RedisStore:
                         if self.clock() < parked.finished_at or await self._resets() != resets:
                             raise ApiError(40402)
                         return parked
+                    if await self._resets() != resets:  # the token of a session started
+                        raise ApiError(40402)  # since a reset (with --seed, they start over)
                     session = stored
                 now = self.clock()
                 if now >= session.finished_at:

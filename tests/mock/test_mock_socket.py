@@ -15,7 +15,7 @@ from typing import IO
 
 import httpx
 import pytest
-from marksign_mock.launcher import READY_PREFIX, BackgroundServer
+from marksign_mock.launcher import READY_PREFIX, BackgroundServer, SimulatorProcess
 
 pytestmark = pytest.mark.socket
 
@@ -137,3 +137,36 @@ def test_a_request_that_is_not_http_gets_the_error_shape(
     assert error["status"] == "error"
     assert error["error_code"] == 40001
     assert "[request]" in error["message"]
+
+
+def test_a_long_poll_waiting_when_the_command_stops_gets_an_answer() -> None:
+    # SIGTERM (what `SimulatorProcess.stop()`, systemd and docker send): the poll is answered
+    # 40402 in the error shape (its session goes with the process), not cut off.
+    secret = "socket-test-access-token"
+    simulator = SimulatorProcess(("--answer-delay", "60"), access_token=secret)
+    with simulator, httpx.Client(base_url=simulator.base_url, timeout=30) as client:
+        started = client.post(
+            "/en/smartid/sign/hash.json", json={"access_token": secret, **INITIALIZE}
+        )
+        token = started.json()["token"]
+        answers: queue.Queue[httpx.Response | Exception] = queue.Queue()
+
+        def poll() -> None:
+            try:
+                answers.put(
+                    client.post(
+                        f"/en/smartid/sign/hash/status/{token}.json", json={"access_token": secret}
+                    )
+                )
+            except Exception as error:
+                answers.put(error)
+
+        threading.Thread(target=poll, daemon=True).start()
+        deadline = time.monotonic() + 10
+        while client.get(f"/_mock/sessions/{token}").json()["session"]["waiting_polls"] < 1:
+            assert time.monotonic() < deadline, "the poll never parked"
+            time.sleep(0.02)
+        simulator.stop()
+        answer = answers.get(timeout=10)
+    assert isinstance(answer, httpx.Response), answer
+    assert (answer.status_code, answer.json()["error_code"]) == (404, 40402)

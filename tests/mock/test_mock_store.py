@@ -296,6 +296,22 @@ async def test_reset_answers_waiting_long_polls_with_not_found(
         await waiting
 
 
+async def test_a_long_poll_across_a_reset_is_not_answered_by_the_next_session_of_its_token(
+    make_store: StoreFactory, fake_clock: ManualClock
+) -> None:
+    # With a seed the tokens start over after a reset, so the next session takes the token
+    # a poll still waits on: that poll's own session is gone all the same.
+    store = make_store(fake_clock)
+    token = await start(store)
+    waiting = asyncio.create_task(store.status(token))
+    await store.until_parked(token)
+    await store.reset()
+    assert await start(store) == token
+    await store.script(token, now_=True)
+    with raises_code(40402):
+        await waiting
+
+
 async def test_a_scripted_session_releases_its_long_poll_at_once(
     make_store: StoreFactory, fake_clock: ManualClock
 ) -> None:
