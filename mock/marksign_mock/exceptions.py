@@ -61,6 +61,8 @@ MESSAGES: Final[dict[int, tuple[str, str]]] = {
 DETAILS: Final[dict[str, tuple[str, str]]] = {
     "blank": ("This value should not be blank.", "Ši reikšmė negali būti tuščia."),
     "invalid": ("This value is not valid.", "Ši reikšmė yra neteisinga."),
+    # A key the schema does not have (the control plane's requests: the gateway ignores them).
+    "unexpected": ("This field was not expected.", "Nebuvo tikimasi Šis laukas."),
     "type": ("This value should be of type {type}.", "Šios reikšmės tipas turi būti {type}."),
     "too_long": (
         "This value is too long. It should have {limit} characters or less.",

@@ -16,11 +16,15 @@ with the rules of the memory store (`models`, `scripts`, `journal`):
 | `{p}script-ids`, `{p}scripts-version` | strings | the last script id; grows with each change |
 | `{p}journal`, `{p}journal-dropped` | sorted set, string | entries by answer time; dropped |
 | `{p}ack:{id}` | list | the confirmations of one broadcast |
+| `{p}once:{origin}:{n}` | string | a script's answer, for `ONCE_SECONDS`: it runs once |
 | `{p}events` | pub/sub channel | what changed (below) |
 
 Times are values of the injected clock, the wall clock by default: every process on every
 machine reads the same one. What must not be seen half done (creating, taking a script's
-use, forgetting, resetting) is a Lua script.
+use, forgetting, resetting) is a Lua script. A script that must not run twice (all that
+count or take) keeps its answer under a key of its own call (`_once`): the one retry of a
+command whose answer a broken connection lost gets that answer, instead of running it
+again (a scripted error's use taken twice, two sessions for one initialize).
 
 **Long polls.** A status call waits on an event of its own process, woken by a timer at the
 session's deadline (read from Redis), by a message on `{p}events` (another process
@@ -102,6 +106,8 @@ RESUBSCRIBE_DELAYS: Final = (0.05, 0.1, 0.2, 0.5, 1.0)  # then every second
 # A subscription quiet this long is pinged; no answer within as long again and it counts as
 # lost (a flow that a NAT or a load balancer dropped says nothing).
 SUBSCRIPTION_PING_SECONDS: Final = 5.0
+# How long a script's answer is kept for its retry, which comes within milliseconds.
+ONCE_SECONDS: Final = 10
 JOURNAL_FLUSH_SECONDS: Final = 0.2  # a process appends its journal entries this often...
 JOURNAL_FLUSH_ENTRIES: Final = 256  # ...or once it holds this many
 
@@ -174,6 +180,32 @@ end
 )
 
 _SWEEP = _FORGET + "return forget(ARGV[1], ARGV[2], tonumber(ARGV[3]))"
+
+
+def _once(script: str) -> str:
+    """`script` made to run once per call: its last key (`RedisStore._once_key`) keeps the
+    answer (a number, a string or false) for ONCE_SECONDS, and a call sent again with the
+    same key gets that answer without running it again."""
+    return f"""
+local function run()
+{script}
+end
+local once = KEYS[#KEYS]
+local kept = redis.call('GET', once)
+if kept then
+  local kind, value = string.sub(kept, 1, 1), string.sub(kept, 2)
+  if kind == 'n' then return tonumber(value) end
+  if kind == 's' then return value end
+  return false
+end
+local answer = run()
+local keep = 'f'
+if type(answer) == 'number' then keep = 'n' .. string.format('%.0f', answer)
+elseif type(answer) == 'string' then keep = 's' .. answer end
+redis.call('SET', once, keep, 'PX', {ONCE_SECONDS * 1000})
+return answer
+"""
+
 
 # ARGV: prefix, now, max_retained, max_sessions, token, remove_at, finished_at, ttl_ms,
 # scenario id ('' for none), channel, then the session's field/value pairs.
@@ -546,9 +578,10 @@ class RedisStore:
             health_check_interval=10,
             # One quick retry covers a connection that Redis closed (a restart) and that the
             # pool hands out before it notices; a server that is down answers 50002 within
-            # milliseconds instead of after a long backoff. Not a command that timed out:
-            # Redis was busy, not gone, and may have run it, so a copy sent again would run
-            # twice (a scripted error's use taken twice, a journal entry kept twice).
+            # milliseconds instead of after a long backoff. A command whose answer a broken
+            # connection lost is sent again too: the scripts that must not run twice answer
+            # the copy from what they kept (`_once`). Not a command that timed out: Redis
+            # was busy, not gone, and a copy would queue behind the command still running.
             retry=Retry(
                 ExponentialBackoff(cap=0.05, base=0.01), 1, supported_errors=(RedisConnectionError,)
             ),
@@ -565,14 +598,15 @@ class RedisStore:
             retry=Retry(NoBackoff(), 0),
         )
         register = self.redis.register_script
-        self._create = register(_CREATE)
+        self._create = register(_once(_CREATE))
         self._sweep = register(_SWEEP)
-        self._reset = register(_RESET)
+        self._reset = register(_once(_RESET))
         self._claim_signing = register(_CLAIM_SIGNING)
         self._release = register(_RELEASE)
         self._store_signature = register(_STORE_SIGNATURE)
-        self._park = register(_PARK)
-        self._count_waiting = register(_COUNT_WAITING)
+        self._park = register(_once(_PARK))
+        self._count_waiting = register(_once(_COUNT_WAITING))
+        self._calls = itertools.count(1)
         self.scripts = RedisScripts(self)
         self.journal = RedisJournal(self, journal_size)
         self._waiting: dict[str, _Waiting] = {}
@@ -731,7 +765,7 @@ class RedisStore:
                 *pairs,
             ]
             with self._reaching():
-                created = await self._create(args=args)
+                created = await self._create(keys=[self._once_key()], args=args)
             if created == 1:
                 return session
             if created == -1:
@@ -740,6 +774,10 @@ class RedisStore:
                 self.scripts.drop(scenario)
                 scenario = await self.scripts.peek_scenario(request.personal_code)
             # 0: the token was taken meanwhile; a new one
+
+    def _once_key(self) -> str:
+        """The key of one call of a script that must run once (`_once`)."""
+        return f"{self.prefix}once:{self.origin}:{next(self._calls)}"
 
     async def _new_token(self) -> str:
         if self.seed is None:
@@ -809,7 +847,7 @@ class RedisStore:
 
     async def reset(self) -> int:
         with self._reaching():
-            count = int(await self._reset(args=[self.prefix]))
+            count = int(await self._reset(keys=[self._once_key()], args=[self.prefix]))
             await self.redis.publish(self.channel, "*")
         self._wake_all()
         return count
@@ -859,7 +897,7 @@ class RedisStore:
                 self._arm(token, waiting, session.finished_at, now)
                 key = self.key(token)
                 with self._reaching():
-                    counted = await self._park(keys=[key, f"{self.prefix}resets"])
+                    counted = await self._park(keys=[key, f"{self.prefix}resets", self._once_key()])
                 if counted is None:  # gone before its outcome was known: a reset
                     raise ApiError(40402)
                 if parked is None:
@@ -870,7 +908,7 @@ class RedisStore:
                         await self._until_woken(waiting)
                 finally:
                     with contextlib.suppress(RedisError, OSError):  # gone with Redis: no count
-                        await self._count_waiting(keys=[key], args=[-1])
+                        await self._count_waiting(keys=[key, self._once_key()], args=[-1])
 
     async def _signature(self, session: Session) -> str:
         """Sign once across every process: the holder of the lock signs, the others wait."""
@@ -1089,9 +1127,9 @@ class RedisScripts:
         self._store = store
         self._held = Armed()
         self._version = -1
-        self._take = store.redis.register_script(_TAKE_ONE)
+        self._take = store.redis.register_script(_once(_TAKE_ONE))
         self._add = store.redis.register_script(_ADD_SCRIPT)
-        self._remove = store.redis.register_script(_REMOVE_SCRIPTS)
+        self._remove = store.redis.register_script(_once(_REMOVE_SCRIPTS))
 
     @property
     def armed(self) -> bool:
@@ -1131,7 +1169,9 @@ class RedisScripts:
     async def _take_use(self, script: Script) -> bool:
         store = self._store
         with store._reaching():
-            taken = await self._take(args=[store.prefix, script.id, store.channel])
+            taken = await self._take(
+                keys=[store._once_key()], args=[store.prefix, script.id, store.channel]
+            )
         if not taken:  # another process took the last use
             self.drop(script)
         return bool(taken)
@@ -1178,7 +1218,9 @@ class RedisScripts:
     async def _remove_scripts(self, script_id: str) -> int:
         store = self._store
         with store._reaching():
-            removed = int(await self._remove(args=[store.prefix, script_id]))
+            removed = int(
+                await self._remove(keys=[store._once_key()], args=[store.prefix, script_id])
+            )
         if removed:
             await store.broadcast("scripts")
         return removed
@@ -1198,8 +1240,8 @@ class RedisJournal:
         self._numbers = itertools.count(1)  # this process's entries: unique members
         self._timer: asyncio.TimerHandle | None = None
         self._flushing: asyncio.Task[None] | None = None
-        self._append = store.redis.register_script(_APPEND_JOURNAL)
-        self._reset = store.redis.register_script(_RESET_JOURNAL)
+        self._append = store.redis.register_script(_once(_APPEND_JOURNAL))
+        self._reset = store.redis.register_script(_once(_RESET_JOURNAL))
 
     def record(self, record: bytes) -> None:
         if not self.max_entries:
@@ -1254,7 +1296,7 @@ class RedisJournal:
                 args += [repr(answered_at), member]
             try:
                 with store._reaching():
-                    await self._append(args=args)
+                    await self._append(keys=[store._once_key()], args=args)
             except RedisUnavailable:
                 self._buffer[:0] = batch  # not lost: first in line for the next try
                 self._dropped += dropped
@@ -1288,4 +1330,4 @@ class RedisJournal:
         store = self._store
         await store.broadcast("drop")
         with store._reaching():
-            return int(await self._reset(args=[store.prefix]))
+            return int(await self._reset(keys=[store._once_key()], args=[store.prefix]))

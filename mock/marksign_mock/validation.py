@@ -22,7 +22,7 @@ BODY: Final = "body"
 
 
 # Which problem of one value is named first (others follow, in no particular order).
-_DETAIL_RANK: Final = {"blank": 0, "type": 1, "invalid": 2}
+_DETAIL_RANK: Final = {"blank": 0, "type": 1, "invalid": 2, "unexpected": 3}
 
 
 class Validator:
@@ -70,6 +70,8 @@ class Validator:
         path = error.instance_path
         if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
             return ApiError.invalid_parameter(kind.property, "blank")
+        if isinstance(kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties):
+            return ApiError.invalid_parameter(str(min(kind.unexpected)), "unexpected")
         param = str(path[0]) if path else self.name
         value = error.instance
         if value is None or value == "":

@@ -22,8 +22,12 @@ import pytest
 import redis.asyncio as aioredis
 import redis.exceptions
 from marksign_mock import redis_store
+from marksign_mock.exceptions import ApiError
+from marksign_mock.journal import record_of
+from marksign_mock.models import SessionRequest
+from marksign_mock.person import Outcome
 from marksign_mock.redis_store import RedisStore
-from marksign_mock.scripts import ErrorScript
+from marksign_mock.scripts import ErrorScript, Scenario
 from marksign_spec import load_spec
 
 from tests.stores import unique_prefix
@@ -38,12 +42,15 @@ HASH = "4e7a9ec2d9a7e4d3ed3c0d10b1a15bd4c56b81f7df6f8bc8e3a0dd7b4e5a7bbf"
 
 class Network:
     """Forwards 127.0.0.1:`port` to Redis; `silence()`: connections that subscribed pass
-    nothing more either way, and stay open."""
+    nothing more either way, and stay open; `lose_the_answer_to(b"EVALSHA")`: the next such
+    command reaches Redis and runs, and its connection breaks before the answer comes back."""
 
     def __init__(self, redis_port: int) -> None:
         self.redis_port = redis_port
         self.port = 0
         self.silent = False
+        self.losing: bytes | None = None
+        self.lost = 0  # answers lost
         self._server: asyncio.Server | None = None
         self._writers: list[asyncio.StreamWriter] = []
 
@@ -64,20 +71,29 @@ class Network:
     def silence(self) -> None:
         self.silent = True
 
+    def lose_the_answer_to(self, command: bytes) -> None:
+        self.losing = command
+
     async def _serve(
         self, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter
     ) -> None:
         redis_in, redis_out = await asyncio.open_connection("127.0.0.1", self.redis_port)
         self._writers += (client_out, redis_out)
-        subscriber = False
+        subscriber = losing = False
 
         async def forward(
             reader: asyncio.StreamReader, writer: asyncio.StreamWriter, outgoing: bool
         ) -> None:
-            nonlocal subscriber
+            nonlocal subscriber, losing
             while data := await reader.read(65536):
                 if outgoing:
                     subscriber = subscriber or b"SUBSCRIBE" in data.upper()
+                    if self.losing is not None and self.losing in data.upper():
+                        self.losing, losing = None, True
+                elif losing:  # the command ran; its answer never arrives
+                    self.lost += 1
+                    client_out.transport.abort()
+                    return
                 if subscriber and self.silent:
                     continue  # the flow is gone: nothing arrives, nothing is closed
                 writer.write(data)
@@ -118,6 +134,80 @@ async def test_a_subscription_gone_silent_is_noticed_and_scripts_are_read_from_r
             await other.reset()
             for store in (behind, other):
                 await store.aclose()
+
+
+async def _each_once(store: RedisStore) -> dict[str, object]:
+    """Every store call that counts or takes, once; what each answered and left behind."""
+    code = "30303039914"
+    request = SessionRequest("SHA256", HASH, "LT", code)
+    seen: dict[str, object] = {}
+    await store.scripts.arm(ErrorScript(0, "status", 50003, None, None, 3))
+    seen["take_error"] = (await store.scripts.take_error(STATUS_OPERATION)) is not None
+    seen["uses left"] = [e.remaining for e in (await store.scripts.listing()).errors]
+    await store.scripts.arm(Scenario(0, code, Outcome.USER_REFUSED, None, 5))
+    session = await store.create(request, await store.scripts.peek_scenario(code))
+    seen["sessions"] = len(await store.sessions())
+    seen["scenario uses left"] = [s.remaining for s in (await store.scripts.listing()).scenarios]
+    armed = await store.scripts.arm(ErrorScript(0, "initialize", 50001, None, None, 1))
+    seen["remove"] = await store.scripts.remove(armed.id)
+    waiting = asyncio.create_task(store.status(session.token))
+    await store.until_parked(session.token)
+    seen["waiting"] = (await store.get(session.token)).waiting
+    await store.script(session.token, now_=True)
+    with contextlib.suppress(ApiError):
+        await waiting
+    seen["waiting after"] = (await store.get(session.token)).waiting
+    for _ in range(4):
+        store.journal.record(
+            record_of(1.0, "POST", "/x", None, None, {}, None, 0, 200, b"", None, 1.0)
+        )
+    await store.journal.flush()
+    seen["journal reset"] = await store.journal.reset()
+    seen["reset"] = await store.reset()
+    seen["scripts cleared"] = await store.scripts.reset()
+    return seen
+
+
+@pytest.mark.parametrize("losing", [None, b"EVALSHA"])
+async def test_a_script_whose_answer_was_lost_runs_once(
+    redis_server: RedisServer, losing: bytes | None
+) -> None:
+    # The pool sends a command again once when its connection breaks; Redis may have run it.
+    # Every call is made twice: once as it is, once with the answer of its first script lost.
+    async with Network(redis_server.port) as network:
+        store = RedisStore(f"redis://127.0.0.1:{network.port}/0", prefix=unique_prefix())
+        await store.open()
+        try:
+            expected = await _each_once(store)  # every script loaded, nothing lost
+            if losing is not None:
+                original = store.redis.evalsha
+
+                async def evalsha(*args: Any, **options: Any) -> Any:
+                    network.lose_the_answer_to(losing)
+                    return await original(*args, **options)
+
+                store.redis.evalsha = evalsha  # type: ignore[method-assign]
+            assert (
+                await _each_once(store)
+                == expected
+                == {
+                    "take_error": True,
+                    "uses left": [2],
+                    "sessions": 1,
+                    "scenario uses left": [4],
+                    "remove": 1,
+                    "waiting": 1,
+                    "waiting after": 0,
+                    "journal reset": 4,
+                    "reset": 1,
+                    "scripts cleared": 2,
+                }
+            )
+            assert network.lost == (0 if losing is None else 12)
+        finally:
+            await store.reset()
+            await store.scripts.reset()
+            await store.aclose()
 
 
 # Counts its runs in KEYS[1], then keeps Redis busy for ARGV[1] milliseconds.

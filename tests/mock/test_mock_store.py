@@ -542,9 +542,9 @@ async def test_a_journal_read_waits_for_the_batch_a_background_flush_is_adding(
         gate = asyncio.Event()  # holds the background flush's batch on its way to Redis
         adding = journal._append
 
-        async def held(args: list[str | int | float | bytes]) -> object:
+        async def held(keys: list[str], args: list[str | int | float | bytes]) -> object:
             await gate.wait()
-            return await adding(args=args)
+            return await adding(keys=keys, args=args)
 
         monkeypatch.setattr(journal, "_append", held)
         for path in ("/first", "/second"):

@@ -166,3 +166,11 @@ def test_a_code_the_operation_does_not_document_is_refused_in_one_line(
         marksign_mock_control.fail(operation, code)
     assert (refused.value.status_code, refused.value.error_code) == (400, 40001)
     assert refused.value.message == f"Invalid parameter [{param}]: This value is not valid."
+
+
+def test_a_key_the_control_plane_does_not_take_is_named(
+    marksign_mock_client: httpx.Client,
+) -> None:
+    answer = marksign_mock_client.post("/_mock/faults", json={"fault": "reset", "tiems": 3})
+    assert (answer.status_code, answer.json()["error_code"]) == (400, 40001)
+    assert answer.json()["message"] == "Invalid parameter [tiems]: This field was not expected."

@@ -77,6 +77,10 @@ def test_a_scenario_file_is_armed_at_start(tmp_path: Path) -> None:
         ("scenarios: [{personal_code: '\xff'}]", "not UTF-8 text (byte 29)"),
         ("faults: [{fault: delay, seconds: .nan}]", "faults[0]: not JSON data (.nan and .inf"),
         (
+            "faults: [{fault: reset, tiems: 3}]",
+            "faults[0]: Invalid parameter [tiems]: This field was not expected.",
+        ),
+        (
             "scenarios: [{personal_code: '30303039914', answer_after: [-.inf]}]",
             "scenarios[0]: not JSON data (.nan and .inf",
         ),
