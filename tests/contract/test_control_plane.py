@@ -67,7 +67,12 @@ def test_every_operation_of_the_document_is_routed(marksign_mock_client: httpx.C
 BAD_REQUESTS = [
     ("POST", "/_mock/scenarios", {"personal_code": "123"}, "personal_code"),
     ("POST", "/_mock/scenarios", {"personal_code": "30303039914", "outcome": "MAYBE"}, "outcome"),
-    ("POST", "/_mock/scenarios", {"personal_code": "30303039914", "times": 0}, "times"),
+    (
+        "POST",
+        "/_mock/scenarios",
+        {"personal_code": "30303039914", "outcome": "OK", "times": 0},
+        "times",
+    ),
     ("POST", "/_mock/errors", {"operation": "initialize"}, "error_code"),
     ("POST", "/_mock/errors", {"operation": "initialize", "error_code": "x"}, "error_code"),
     ("POST", "/_mock/faults", {"fault": "explode"}, "fault"),
