@@ -486,6 +486,7 @@ class InProcessTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             raise httpx.ReadTimeout("timed out", request=request) from None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await request.aread()  # a streamed body, read here; `_call` then has it whole
         answer = self._call(request)
         try:
             # Shielded: the caller's cancellation leaves the app running, as a socket would.

@@ -5,7 +5,7 @@ generated client: each ends in the outcome the client documents, `Error`,
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -130,6 +130,25 @@ async def test_an_async_client_in_process_is_held_to_its_timeout_too(
         # The transport serves on: the next call (no fault left) is answered.
         answer = await EN.initialize.asyncio(client=client, body=request_body())
         assert isinstance(answer, InitializeHashSigningOk)
+
+
+@pytest.mark.anyio
+async def test_an_async_client_in_process_may_stream_its_body(
+    marksign_mock_transport: InProcessTransport,
+) -> None:
+    async def body() -> AsyncIterator[bytes]:
+        yield b'{"access_token": '
+        yield b'"not-a-token"}'
+
+    async with httpx.AsyncClient(
+        transport=marksign_mock_transport, base_url="http://marksign-mock.test"
+    ) as http:
+        answer = await http.post(
+            "/en/smartid/sign/hash/status/ea89b835-c585-3c3c-9ea8-0f1b6ed3e13d.json",
+            content=body(),
+            headers={"content-type": "application/json"},
+        )
+    assert (answer.status_code, answer.json()["error_code"]) == (400, 40003)
 
 
 def test_the_in_process_reset_forgets_sessions_scripts_and_the_journal(
