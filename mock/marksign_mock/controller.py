@@ -10,16 +10,24 @@ plane, so one class serves the simulator in process (an httpx client on the
     control.fault("html_502", operation="status")                # a proxy's 502, once
     control.answer_now(token)                                    # release the long poll now
     control.journal(operation="status")                          # what the client sent
+    control.arm_file("scenarios.yaml")                           # a scenario file's scripts
 """
 
 from __future__ import annotations
 
+import contextlib
+import math
+import os
 import urllib.parse
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Final, Literal, Self
 
 import httpx
+from marksign_spec import Spec, load_spec
+
+from .control import ScriptSection, read_script_file
 
 Outcome = Literal[
     "OK",
@@ -176,6 +184,28 @@ class MockController:
         )
         return _script("fault", self._call("POST", "/_mock/faults", body)["fault"])
 
+    def arm_file(self, path: str | os.PathLike[str], *, spec: Spec | None = None) -> list[Script]:
+        """Arm the scripts of a scenario file (what `marksign-mock --scenario FILE` takes),
+        in the file's order; returns them. All or nothing: the file is checked whole first
+        against `spec` (by default the packaged openapi.yaml), and a bad one arms nothing
+        (ValueError, one line naming the file, the item and the problem); if the simulator
+        refuses an item, the ones armed before it are removed and MockControlError raised."""
+        file = read_script_file(spec or load_spec(), Path(path))
+        armed: list[Script] = []
+        try:
+            for section, item in file.items:
+                kind, key = _SECTION_CALLS[section]
+                answer = self._call("POST", f"/_mock/{section}", dict(item))
+                armed.append(_script(kind, answer[key]))
+        except BaseException:
+            for script in armed:
+                # Used up meanwhile or reset: gone all the same. A lost connection: the
+                # error that broke the loop says more than this one.
+                with contextlib.suppress(MockControlError, httpx.HTTPError):
+                    self.remove(script)
+            raise
+        return armed
+
     def scripts(self) -> list[Script]:
         """Every armed script, scenarios first."""
         answer = self._call("GET", "/_mock/scripts")
@@ -282,7 +312,21 @@ def _segment(token: str) -> str:
     return urllib.parse.quote(token, safe="").replace(".", "%2E")
 
 
+# A section of a scenario file: the kind of its scripts, and the key of the control
+# plane's answer that holds the one armed.
+_SECTION_CALLS: Final[dict[ScriptSection, tuple[Literal["scenario", "error", "fault"], str]]] = {
+    "scenarios": ("scenario", "scenario"),
+    "errors": ("error", "error"),
+    "faults": ("fault", "fault"),
+}
+
+
 def _given(**fields: Any) -> dict[str, Any]:
+    """The fields given (not None), as a JSON body; a float that JSON cannot carry (NaN, an
+    infinity) is a ValueError naming its field, before anything is sent."""
+    for key, value in fields.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{key} must be a finite number, not {value}")
     return {key: value for key, value in fields.items() if value is not None}
 
 

@@ -1,5 +1,6 @@
 """`marksign-mock --scenario FILE`: scripts for teams that do not write Python, loaded at
-start; a bad file is a one-line error and exit code 2. And scripts under concurrency."""
+start; a bad file is a one-line error and exit code 2. The same file from Python
+(`MockController.arm_file`), all or nothing. And scripts under concurrency."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ import pytest
 from marksign_client import Client
 from marksign_client.errors import UnexpectedResponse
 from marksign_client.models import Error
-from marksign_mock import BackgroundServer, MockController, SimulatorProcess
+from marksign_mock import BackgroundServer, MockControlError, MockController, SimulatorProcess
 
-from .conftest import EN, SIGNS, request, status_body
+from .conftest import EN, SIGNS, request, start, status_body
 
 pytest_plugins = ["tests.store_fixtures"]
 
@@ -100,6 +101,78 @@ def test_a_bad_scenario_file_is_a_one_line_error(tmp_path: Path, text: str, prob
     (line,) = result.stderr.strip().splitlines()  # one line, no usage before it
     assert line.startswith(f"marksign-mock: error: --scenario: {path}: "), result.stderr
     assert problem in line
+
+
+def test_a_scenario_file_is_armed_from_python_in_its_order(
+    tmp_path: Path, client: Client, marksign_mock_control: MockController
+) -> None:
+    path = tmp_path / "scenarios.yaml"
+    path.write_text(SCENARIO_FILE)
+    armed = marksign_mock_control.arm_file(path)
+    assert [(script.kind, script.remaining) for script in armed] == [
+        ("scenario", 1),
+        ("error", 1),
+        ("fault", 1),
+    ]
+    assert marksign_mock_control.scripts() == armed
+    failed = EN.initialize.sync(client=client, body=request())
+    assert isinstance(failed, Error)
+    assert failed.error_code == 50001
+    token = start(client, EN)
+    with pytest.raises(UnexpectedResponse) as proxy:
+        EN.status.sync(token, client=client, body=status_body())
+    assert proxy.value.status_code == 502
+    refused = EN.status.sync(token, client=client, body=status_body())
+    assert isinstance(refused, Error)
+    assert refused.error_code == 40020
+    assert marksign_mock_control.scripts() == []
+
+
+def test_a_bad_scenario_file_from_python_arms_nothing(
+    tmp_path: Path, marksign_mock_control: MockController
+) -> None:
+    path = tmp_path / "scenarios.yaml"
+    path.write_text(SCENARIO_FILE + "  - fault: explode\n")  # the last item is bad
+    with pytest.raises(ValueError, match=r"faults\[1\]: Invalid parameter \[fault\]") as bad:
+        marksign_mock_control.arm_file(path)
+    assert str(bad.value).startswith(f"{path}: ")
+    assert "\n" not in str(bad.value)
+    with pytest.raises(ValueError, match="No such file"):
+        marksign_mock_control.arm_file(tmp_path / "missing.yaml")
+    assert marksign_mock_control.scripts() == []
+
+
+def test_a_scenario_file_the_simulator_refuses_midway_is_taken_back(
+    tmp_path: Path, marksign_mock_transport: httpx.BaseTransport
+) -> None:
+    """The file passed the check here, but the simulator refused its third item (as a
+    simulator serving another openapi.yaml could): the two armed before it are removed."""
+
+    def refusing_faults(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path == "/_mock/faults":
+            refusal = {"status": "error", "error_code": 40001, "message": "refused here"}
+            return httpx.Response(400, json=refusal)
+        return marksign_mock_transport.handle_request(request)
+
+    path = tmp_path / "scenarios.yaml"
+    path.write_text(SCENARIO_FILE)
+    http = httpx.Client(base_url="http://simulator", transport=httpx.MockTransport(refusing_faults))
+    with MockController(http) as control:
+        with pytest.raises(MockControlError) as refused:
+            control.arm_file(path)
+        assert (refused.value.error_code, refused.value.message) == (40001, "refused here")
+        assert control.scripts() == []
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
+def test_a_number_json_cannot_carry_is_refused_before_sending(
+    marksign_mock_control: MockController, value: float
+) -> None:
+    with pytest.raises(ValueError, match=r"^answer_after must be a finite number, not"):
+        marksign_mock_control.scenario(SIGNS, answer_after=value)
+    with pytest.raises(ValueError, match=r"^seconds must be a finite number, not"):
+        marksign_mock_control.fault("delay", seconds=value)
+    assert marksign_mock_control.scripts() == []
 
 
 @pytest.mark.socket
