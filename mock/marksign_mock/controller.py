@@ -86,7 +86,7 @@ class JournalEntry:
     path_params: dict[str, str]
     body: Any  # the JSON body, access tokens replaced by a marker; None if not JSON
     body_bytes: int
-    status: int | None  # None: a fault sent no answer
+    status: int | None  # None: no answer sent (a fault closed the connection, the client left)
     error_code: int | None
     fault: FaultName | None
     duration_ms: float

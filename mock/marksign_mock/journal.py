@@ -33,7 +33,7 @@ class JournalEntry:
     path_params: Mapping[str, str]
     body: Any  # the JSON body, access tokens replaced; None if it was not JSON
     body_bytes: int
-    status: int | None  # None: no answer was sent (a fault closed the connection)
+    status: int | None  # None: no answer was sent (a fault closed the connection, the client left)
     answer: bytes  # the start of an error answer (our own bytes: no token), else b""
     fault: str | None  # the fault that answered, if any
     duration_ms: float

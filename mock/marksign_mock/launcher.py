@@ -425,7 +425,8 @@ class InProcessTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     For an `httpx.Client` and an `httpx.AsyncClient` alike. It acts as a socket would
     towards the client: the transport faults raise what httpx raises on a socket, and the
     client's read timeout is kept (`httpx.ReadTimeout`); the app then runs on to its end,
-    its answer going nowhere, as a server's does when its client has left.
+    its answer going nowhere (httpx's ASGI transport tells the app of no client leaving, so
+    a long poll waits on, where over a socket it ends when its client leaves).
     """
 
     def __init__(self, app: MockApp) -> None:

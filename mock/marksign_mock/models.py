@@ -22,7 +22,7 @@ from . import crypto
 from .config import MockConfig
 from .exceptions import ApiError
 from .person import Outcome, SimulatedPerson
-from .polls import ParkedPolls
+from .polls import Gone, ParkedPolls
 from .scripts import Scenario
 
 Clock = Callable[[], float]
@@ -308,8 +308,9 @@ class SessionStore:
         else:
             self._running.discard(session.token)
 
-    async def wait(self, token: str) -> Session:
-        """Long poll: hold until the session's outcome is known (at the latest, expiry)."""
+    async def wait(self, token: str, gone: Gone | None = None) -> Session:
+        """Long poll: hold until the session's outcome is known (at the latest, expiry);
+        PollAbandoned once `gone` resolves (the caller left)."""
         session = self.get(token)
         while True:
             if session.evicted:
@@ -318,14 +319,14 @@ class SessionStore:
                 return session
             session.waiting += 1
             try:
-                with self.parked.parked(token):
+                with self.parked.parked(token, gone):
                     await self._event_for(session).wait()
             finally:
                 session.waiting -= 1
 
-    async def status(self, token: str) -> str:
+    async def status(self, token: str, gone: Gone | None = None) -> str:
         """Long poll for the outcome: the base64 signature, or the outcome's ApiError."""
-        session = await self.wait(token)
+        session = await self.wait(token, gone)
         outcome = session.outcome(self.clock())
         code = None if outcome is None else outcome.error_code
         if code is not None:

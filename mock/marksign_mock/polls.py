@@ -1,7 +1,11 @@
-"""Long polls parked in a store: counted, so that a test can await them instead of sleeping.
+"""Long polls parked in a store: counted, so that a test can await them instead of sleeping,
+and given up when their caller leaves.
 
 Both stores mark a status call as parked right before it awaits the session's answer;
-`until()` returns once the count is reached. No HTTP, no Redis.
+`until()` returns once the count is reached. A poll parked with `gone` (an awaitable that
+resolves when its caller has left, e.g. the client's connection closed) ends with
+`PollAbandoned` as soon as it resolves: it is no longer counted, and holds nothing. No
+HTTP, no Redis.
 """
 
 from __future__ import annotations
@@ -9,7 +13,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Final
+
+# Resolves when the caller of a long poll has left; only asked for once a poll parks.
+Gone = Callable[[], Awaitable[object]]
+
+# Where our HTTP server (`server.py`) offers a request's `Gone` in its ASGI scope
+# (`extensions`): a future, not a task per waiting poll. Other servers: `http.disconnect`.
+CLIENT_LEFT_EXTENSION: Final = "marksign_mock.client_left"
+
+
+class PollAbandoned(Exception):
+    """The caller of a parked long poll left: nobody waits for its answer any more."""
 
 
 class ParkedPolls:
@@ -25,13 +41,23 @@ class ParkedPolls:
         return self._total if token is None else self._counts[token]
 
     @contextlib.contextmanager
-    def parked(self, token: str) -> Iterator[None]:
+    def parked(self, token: str, gone: Gone | None = None) -> Iterator[None]:
+        """Count a poll of `token` as parked while the block awaits; with `gone`, the block
+        is cancelled when its caller leaves, which raises PollAbandoned here."""
         self._counts[token] += 1
         self._total += 1
         self._notify()
+        watch = None if gone is None else _Watch(gone)
         try:
             yield
+        except asyncio.CancelledError:
+            # Cancelled by the watch (alone: nobody else cancelled the task meanwhile).
+            if watch is not None and watch.fired and watch.task.uncancel() == 0:
+                raise PollAbandoned from None
+            raise
         finally:
+            if watch is not None:
+                watch.stop()
             self._counts[token] -= 1
             self._total -= 1
             if not self._counts[token]:
@@ -48,3 +74,29 @@ class ParkedPolls:
         changed, self._changed = self._changed, None
         if changed is not None:
             changed.set()
+
+
+class _Watch:
+    """Cancels the current task once `gone` resolves, unless stopped first. One task per
+    parked poll, only while it is parked: a status call answered at once makes none."""
+
+    def __init__(self, gone: Gone) -> None:
+        task = asyncio.current_task()
+        if task is None:
+            raise RuntimeError("a long poll parks in a task")
+        self.task = task
+        self.fired = False
+        self.active = True
+        self.watcher = asyncio.ensure_future(gone())
+        self.watcher.add_done_callback(self._done)
+
+    def _done(self, watcher: asyncio.Future[object]) -> None:
+        # exception() also marks a failed watcher's error as seen: nobody else looks.
+        if not watcher.cancelled() and watcher.exception() is None and self.active:
+            self.fired = True
+            self.task.cancel()
+
+    def stop(self) -> None:
+        """Out of the block: a watcher that resolves now must not cancel what comes next."""
+        self.active = False
+        self.watcher.cancel()

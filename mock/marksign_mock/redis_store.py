@@ -82,7 +82,7 @@ from .exceptions import ApiError
 from .journal import JournalEntry, JournalQuery
 from .models import Clock, NewSession, Session, SessionRequest, rescript
 from .person import Outcome, SimulatedPerson
-from .polls import ParkedPolls
+from .polls import Gone, ParkedPolls
 from .scripts import AnyScript, Armed, ErrorScript, Fault, Scenario, Script
 
 logger = logging.getLogger("marksign_mock")
@@ -858,8 +858,8 @@ class RedisStore:
 
     # -- the long poll -------------------------------------------------------------------
 
-    async def status(self, token: str) -> str:
-        session = await self._wait(token)
+    async def status(self, token: str, gone: Gone | None = None) -> str:
+        session = await self._wait(token, gone)
         outcome = session.outcome(self.clock())
         code = None if outcome is None else outcome.error_code
         if code is not None:
@@ -871,7 +871,7 @@ class RedisStore:
     async def until_parked(self, token: str | None = None, count: int = 1) -> None:
         await self._parked.until(token, count)
 
-    async def _wait(self, token: str) -> Session:
+    async def _wait(self, token: str, gone: Gone | None) -> Session:
         """Hold until the session's outcome is known (at the latest, its expiry)."""
         parked: Session | None = None
         resets = ""  # the count of resets when the poll parked
@@ -904,7 +904,7 @@ class RedisStore:
                     resets = str(counted)
                 parked = session
                 try:
-                    with self._parked.parked(token):
+                    with self._parked.parked(token, gone):
                         await self._until_woken(waiting)
                 finally:
                     with contextlib.suppress(RedisError, OSError):  # gone with Redis: no count

@@ -31,6 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .exceptions import ApiError, ScriptedError
 from .faults import TransportFault, fault_response
+from .polls import PollAbandoned
 from .recording import ANSWER_READ_LIMIT, FAULT_SCOPE_KEY, OPERATION_SCOPE_KEY, Recording
 from .rendering import JSONBytesResponse, error_response, printable
 from .responses import SigningResponses
@@ -90,7 +91,7 @@ class OperationRoute(ExactRoute):
             path_params: dict[str, str] = request.path_params
             checked.check(data, path_params)
             responses.check_access_token(data)
-            return JSONBytesResponse(await handler(data, path_params))
+            return JSONBytesResponse(await handler(data, path_params, request))
 
         async def scripted(request: Request) -> Response:
             if not scripts.armed:  # the common case: nothing to look up
@@ -121,8 +122,8 @@ class OperationRoute(ExactRoute):
                 return await scripted(request)
             except ApiError as failure:
                 return error_response(failure, op.locale)
-            except ClientDisconnect:
-                return None  # gone before its body came: nobody to answer
+            except (ClientDisconnect, PollAbandoned):
+                return None  # gone before its body came, or while its poll waited
             except Exception:  # a bug, never bad input: the error shape all the same
                 logger.exception("unexpected error on %s %s", op.method, op.path)
                 return error_response(ApiError(50000), op.locale)

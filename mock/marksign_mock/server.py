@@ -32,6 +32,7 @@ import httptools
 
 from .exceptions import ApiError
 from .faults import TRANSPORT_EXTENSION
+from .polls import CLIENT_LEFT_EXTENSION
 from .rendering import answer_locale, error_body, printable
 
 logger = logging.getLogger("marksign_mock.server")
@@ -136,6 +137,7 @@ class _Exchange:
         "head_pending",
         "headers",
         "keep_alive",
+        "leaving",
         "length_left",
         "message_complete",
         "scope",
@@ -162,6 +164,7 @@ class _Exchange:
         # Starlette's streamed answers do: one listens for the client leaving).
         self.waiters: list[asyncio.Future[None]] = []
         self.disconnected = False
+        self.leaving: list[asyncio.Future[None]] | None = None  # `left()`'s, while it waits
         # Response side.
         self.started = False
         self.head_pending = False  # started, head not written yet
@@ -177,6 +180,27 @@ class _Exchange:
         for waiter in self.waiters:
             if not waiter.done():
                 waiter.set_result(None)
+
+    def disconnect(self) -> None:
+        """The client is gone, or its request's answer goes nowhere: tell the app."""
+        self.disconnected = True
+        self.wake()  # a receive() waiting now sees http.disconnect
+        leaving, self.leaving = self.leaving, None
+        for future in leaving or ():
+            if not future.done():
+                future.set_result(None)
+
+    def left(self) -> asyncio.Future[None]:
+        """A future done once the client has left (`CLIENT_LEFT_EXTENSION`): what a long
+        poll waits on besides its answer, without a task of its own as `receive()` needs."""
+        future: asyncio.Future[None] = self.conn.loop.create_future()
+        if self.disconnected:
+            future.set_result(None)
+        else:  # those of earlier waits that ended are dropped
+            leaving = [waiting for waiting in self.leaving or () if not waiting.done()]
+            leaving.append(future)
+            self.leaving = leaving
+        return future
 
     def nothing_written(self) -> bool:
         """Whether no byte of the answer is on the wire yet (the head goes out with the
@@ -396,8 +420,7 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.ignore_input = True
         for exchange in self.exchanges:  # the running one keeps running (a long poll may)
-            exchange.disconnected = True
-            exchange.wake()
+            exchange.disconnect()
         self.exchanges.clear()
         self.parsing = None
         self.write_paused = False
@@ -504,6 +527,7 @@ class _Connection(asyncio.Protocol):
         # An HTTP/1.0 client knows no 100 Continue: its expectation is ignored (RFC 9110).
         expect_continue = self.expect_continue and http_version != "1.0"
         exchange = _Exchange(self, scope, keep_alive, expect_continue)
+        scope["extensions"][CLIENT_LEFT_EXTENSION] = exchange.left
         self.parsing = exchange
         self.exchanges.append(exchange)
         if len(self.exchanges) == 1:
@@ -636,8 +660,7 @@ class _Connection(asyncio.Protocol):
                 if broken.started:
                     self.close()
                     return
-                broken.disconnected = True  # the app's answer, if it comes, goes nowhere
-                broken.wake()
+                broken.disconnect()  # the app's answer, if it comes, goes nowhere
             self.exchanges.remove(broken)
         if self.exchanges:
             self.pending_error = answer
@@ -668,8 +691,7 @@ class _Connection(asyncio.Protocol):
     def _drop_exchanges(self) -> None:
         for exchange in self.exchanges:
             if not exchange.complete:
-                exchange.disconnected = True
-                exchange.wake()
+                exchange.disconnect()
         self.exchanges.clear()
         self.parsing = None
         self.ignore_input = True

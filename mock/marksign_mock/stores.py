@@ -21,6 +21,7 @@ from .config import MockConfig, redacted_url
 from .journal import Journal, JournalStore
 from .models import Clock, Session, SessionRequest, SessionStore
 from .person import Outcome
+from .polls import Gone
 from .scripts import Scenario, Scripts, ScriptStore
 
 
@@ -58,9 +59,10 @@ class Store(Protocol):
         """The session of `token` as it is now; 40402 if unknown or past retention."""
         ...
 
-    async def status(self, token: str) -> str:
+    async def status(self, token: str, gone: Gone | None = None) -> str:
         """Long poll: the base64 signature once the person has signed, else the outcome's
-        ApiError. The signature is computed once per session."""
+        ApiError. The signature is computed once per session. PollAbandoned once `gone`
+        resolves while it waits (the caller left)."""
         ...
 
     async def sessions(self) -> list[Session]:
@@ -128,8 +130,8 @@ class MemoryStore:
     async def get(self, token: str) -> Session:
         return self.memory.get(token)
 
-    async def status(self, token: str) -> str:
-        return await self.memory.status(token)
+    async def status(self, token: str, gone: Gone | None = None) -> str:
+        return await self.memory.status(token, gone)
 
     async def sessions(self) -> list[Session]:
         return self.memory.sessions()

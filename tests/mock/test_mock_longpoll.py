@@ -14,7 +14,9 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 from marksign_mock import MockApp, MockConfig, create_app, crypto
+from marksign_mock.journal import JournalQuery
 from marksign_mock.models import ManualClock, SessionRequest, SessionStore
+from marksign_mock.polls import ParkedPolls
 
 from tests.spec_facts import DOCS_ACCESS_TOKEN
 from tests.stores import StoreFactory, config_store
@@ -231,3 +233,68 @@ async def test_a_client_that_leaves_mid_body_gets_no_answer() -> None:
     }
     await app(scope, receive, send)
     assert sent == []
+
+
+async def test_a_client_that_leaves_its_long_poll_ends_it_under_any_asgi_server(
+    store_factory: StoreFactory, fake_clock: ManualClock
+) -> None:
+    """Without our server's future (as under uvicorn): the `http.disconnect` that the
+    server's receive() gives when the client leaves ends the waiting poll, unanswered."""
+    config = MockConfig(answer_delay=5.0, session_timeout=60.0)
+    app = create_app(config, store=config_store(store_factory, config, fake_clock))
+    async with serving(app) as client:
+        token = await start(client, hashlib.sha256(b"left").digest(), "30303039914")
+        left = asyncio.Event()
+        body = b'{"access_token": "%s"}' % DOCS_ACCESS_TOKEN.encode()
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+
+        async def receive() -> dict[str, Any]:
+            if messages:
+                return messages.pop(0)
+            await left.wait()
+            return {"type": "http.disconnect"}
+
+        sent: list[Any] = []
+
+        async def send(message: Any) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": STATUS.format(token),
+            "headers": [(b"content-type", b"application/json")],
+        }
+        waiting = asyncio.create_task(app(scope, receive, send))
+        await app.store.until_parked(token)
+        assert (await app.store.get(token)).waiting == 1
+        left.set()
+        await asyncio.wait_for(waiting, 10)  # not once the person answers
+        assert sent == []
+        assert (await app.store.get(token)).waiting == 0
+        (entry,) = [e for e in await app.store.journal.entries(JournalQuery()) if e.path_params]
+        assert (entry.operation_id, entry.status) == ("getHashSigningStatusEn", None)
+
+
+async def test_a_caller_that_leaves_as_its_poll_is_answered_cancels_nothing_after() -> None:
+    """The watch of `gone` finishes first and the answer comes in the same turn of the
+    loop: its callback runs once the poll has left the block, and must not cancel what the
+    task does next (the signing, the answer)."""
+    polls = ParkedPolls()
+    answered, left = asyncio.Event(), asyncio.Event()
+
+    async def gone() -> None:
+        await left.wait()
+
+    async def poll() -> str:
+        with polls.parked("token", gone):
+            await answered.wait()
+        await asyncio.sleep(0.01)  # what the task does next
+        return "answered"
+
+    task = asyncio.create_task(poll())
+    await polls.until("token")
+    left.set()  # the watch runs first ...
+    answered.set()  # ... then the poll, before the watch's callback
+    assert await asyncio.wait_for(task, 10) == "answered"
+    assert polls.count() == 0

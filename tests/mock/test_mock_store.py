@@ -17,6 +17,7 @@ from marksign_mock.exceptions import ApiError
 from marksign_mock.journal import JournalQuery, record_of
 from marksign_mock.models import ManualClock, SessionRequest
 from marksign_mock.person import DEMO_IDENTITIES, Outcome, SimulatedPerson
+from marksign_mock.polls import PollAbandoned
 from marksign_mock.redis_store import RedisStore
 from marksign_mock.scripts import ErrorScript
 from marksign_mock.stores import Store
@@ -269,6 +270,60 @@ async def test_a_wait_for_a_person_who_never_answers_ends_at_expiry(
     await store.sweep()
     with raises_code(40021):
         await waiting
+
+
+async def test_a_poll_whose_caller_leaves_ends_and_is_no_longer_counted(
+    make_store: StoreFactory, fake_clock: ManualClock
+) -> None:
+    store = make_store(fake_clock)
+    token = await start(store)
+    left = asyncio.Event()
+
+    async def gone() -> None:
+        await left.wait()
+
+    leaving = asyncio.create_task(store.status(token, gone))
+    staying = asyncio.create_task(store.status(token, gone=None))
+    await store.until_parked(token, 2)
+    assert (await store.get(token)).waiting == 2
+    left.set()
+    with pytest.raises(PollAbandoned):
+        await asyncio.wait_for(leaving, 10)  # not until the session ends
+    assert (await store.get(token)).waiting == 1
+    assert not staying.done()
+    # One that parks after its caller left gives up at once, and the session goes on.
+    with pytest.raises(PollAbandoned):
+        await asyncio.wait_for(store.status(token, gone), 10)
+    fake_clock.advance(2.0)
+    await store.sweep()
+    assert await staying == crypto.sign_hash("SHA256", bytes.fromhex(HASH))
+    assert (await store.get(token)).waiting == 0
+
+
+async def test_a_caller_that_leaves_once_answered_changes_nothing(
+    make_store: StoreFactory, fake_clock: ManualClock
+) -> None:
+    """`gone` resolving after the poll has its answer (as a server's `http.disconnect`
+    does once the answer is sent) neither cancels nor fails what the task does next."""
+    store = make_store(fake_clock)
+    token = await start(store)
+    left = asyncio.Event()
+
+    async def gone() -> None:
+        await left.wait()
+
+    async def poll_then_go_on() -> str:
+        signature = await store.status(token, gone)
+        left.set()  # the caller leaves now; the watch that saw it must be stopped
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        return signature
+
+    waiting = asyncio.create_task(poll_then_go_on())
+    await store.until_parked(token)
+    fake_clock.advance(2.0)
+    await store.sweep()
+    assert await waiting == crypto.sign_hash("SHA256", bytes.fromhex(HASH))
 
 
 async def test_many_waits_on_one_session_all_get_the_refusal(

@@ -7,10 +7,11 @@ from __future__ import annotations
 import threading
 import time
 
+import httpx
 import pytest
 from marksign_client import Client
 from marksign_client.models import Error, HashSigningStatusOk
-from marksign_mock import MockControlError, MockController
+from marksign_mock import BackgroundServer, MockControlError, MockController
 
 from .conftest import ANSWER_DELAY, EN, LOCALES, SIGNS, Locale, request, start, status_body
 
@@ -120,6 +121,28 @@ def test_answer_now_releases_a_waiting_long_poll(
     assert isinstance(answers[0], Error), answers
     assert answers[0].error_code == 40020
     assert elapsed < ANSWER_DELAY / 3, elapsed  # released, not timed out
+
+
+@pytest.mark.socket
+def test_a_client_that_gives_up_its_long_poll_is_no_longer_waited_for(
+    marksign_mock_server: BackgroundServer,
+) -> None:
+    """The client's read timeout closes its connection while the poll waits (the person
+    answers after 30 s): the poll ends at once, uncounted, journaled as not answered."""
+    control = marksign_mock_server.control
+    base_url = marksign_mock_server.base_url
+    with Client(base_url=base_url, timeout=httpx.Timeout(10)) as client:
+        token = start(client, EN, REFUSES)
+    impatient = Client(base_url=base_url, timeout=httpx.Timeout(10, read=0.5))
+    with impatient, pytest.raises(httpx.ReadTimeout):
+        status(impatient, token)
+    deadline = time.monotonic() + 10
+    while control.session(token).waiting_polls:
+        assert time.monotonic() < deadline, "the poll still waits for a client that left"
+        time.sleep(0.01)
+    (entry,) = control.journal(operation="status")
+    assert (entry.status, entry.error_code, entry.fault) == (None, None, None)
+    assert control.session(token).state == "RUNNING"  # the session goes on
 
 
 def test_answer_now_can_change_the_outcome(
