@@ -18,6 +18,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.types import Message, Receive
 
 from .exceptions import ApiError
+from .journal import Scrubber
 from .models import SessionRequest
 from .polls import CLIENT_LEFT_EXTENSION
 from .recording import BODY_SCOPE_KEY, DATA_SCOPE_KEY
@@ -39,6 +40,7 @@ class SigningResponses:
         self.max_body_bytes = max_body_bytes
         # Compared against every one of them, in constant time; never logged.
         self._access_tokens = tuple(t.encode() for t in sorted(access_tokens))
+        self._scrubber = Scrubber(self._access_tokens)
 
     def handler(self, role: Role) -> Handler:
         """The handler of an operation's role."""
@@ -54,8 +56,11 @@ class SigningResponses:
 
     async def initialize(self, data: dict[str, Any], _: Mapping[str, str], __: Request) -> bytes:
         code = data["code"]
+        message = data.get("message")
+        if message is not None:  # a token pasted into it is not kept (nor shown, nor shared)
+            message = self._scrubber.text(message)
         request = SessionRequest(
-            data["hash_algorithm"], data["hash"], data["country"], code, data.get("message")
+            data["hash_algorithm"], data["hash"], data["country"], code, message
         )
         scripts = self.store.scripts
         scenario = await scripts.peek_scenario(code) if scripts.armed else None

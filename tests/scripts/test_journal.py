@@ -22,7 +22,7 @@ SECRET = "journal-secret-access-token-0123"
 
 @pytest.fixture
 def marksign_mock_config() -> MockConfig:
-    return MockConfig(answer_delay=0.0, access_tokens=frozenset({SECRET}), journal_size=5)
+    return MockConfig(answer_delay=0.0, access_tokens=frozenset({SECRET}), journal_size=6)
 
 
 def secret_request(**changes: object) -> InitializeHashSigningRequest:
@@ -48,13 +48,14 @@ def test_the_journal_records_what_the_client_sent_without_the_token(
             "/en/smartid/sign/hash.json", json={"access_token": SECRET, "note": [SECRET]}
         )
         # ...inside another string, and in the path in place of the session token.
+        pasted = EN.initialize.sync(client=client, body=secret_request(message=f"ok {SECRET}"))
         marksign_mock_client.post(
             "/en/smartid/sign/hash.json", json={"access_token": SECRET, "n": f"token={SECRET}"}
         )
         marksign_mock_client.post(
             f"/en/smartid/sign/hash/status/{SECRET}.json", json={"access_token": SECRET}
         )
-    first, second, third, fourth, fifth = marksign_mock_control.journal()
+    first, second, third, _, fourth, fifth = marksign_mock_control.journal()
     assert (first.operation_id, first.locale, first.status) == (
         "initializeHashSigningEn",
         "en",
@@ -75,6 +76,9 @@ def test_the_journal_records_what_the_client_sent_without_the_token(
     assert fourth.body["n"] == f"token={ACCESS_TOKEN_MARKER}"
     assert fifth.path == f"/en/smartid/sign/hash/status/{ACCESS_TOKEN_MARKER}.json"
     assert fifth.status == 400
+    # The session keeps the message it was given with the token hidden in it, as its
+    # journal entry does (it was never stored).
+    assert marksign_mock_control.session(pasted.token).message == f"ok {ACCESS_TOKEN_MARKER}"
     # Nowhere: not in the journal, not in any answer, not in the logs.
     shown = marksign_mock_client.get("/_mock/journal").text
     shown += marksign_mock_client.get("/_mock/sessions").text
@@ -119,9 +123,9 @@ def test_the_journal_is_bounded(client: Client, marksign_mock_control: MockContr
     for _ in range(7):
         EN.initialize.sync(client=client, body=secret_request())
     entries = marksign_mock_control.journal()
-    assert len(entries) == 5  # journal_size
-    assert [e.seq for e in entries] == [3, 4, 5, 6, 7]
-    assert marksign_mock_control.clear_journal() == 5
+    assert len(entries) == 6  # journal_size
+    assert [e.seq for e in entries] == [2, 3, 4, 5, 6, 7]
+    assert marksign_mock_control.clear_journal() == 6
     EN.initialize.sync(client=client, body=secret_request())
     assert [e.seq for e in marksign_mock_control.journal()] == [8]  # numbers stay taken
 
