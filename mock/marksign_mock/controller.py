@@ -22,12 +22,12 @@ import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, Literal, Self
+from typing import TYPE_CHECKING, Any, Final, Literal, Self
 
 import httpx
-from marksign_spec import Spec, load_spec
 
-from .control import ScriptSection, read_script_file
+if TYPE_CHECKING:
+    from marksign_spec import Spec
 
 Outcome = Literal[
     "OK",
@@ -189,13 +189,27 @@ class MockController:
         in the file's order; returns them. All or nothing: the file is checked whole first
         against `spec` (by default the packaged openapi.yaml), and a bad one arms nothing
         (ValueError, one line naming the file, the item and the problem); if the simulator
-        refuses an item, the ones armed before it are removed and MockControlError raised."""
+        refuses an item (MockControlError, naming the item), the ones armed before it are
+        removed. A connection lost midway removes those too, but the item whose answer it
+        lost may be armed: `scripts()` shows it."""
+        # Here, not at the top: the controller is an HTTP client, and the checks load the
+        # simulator's modules (Starlette, the crypto), which a test of a server never needs.
+        from marksign_spec import load_spec
+
+        from .control import read_script_file
+
         file = read_script_file(spec or load_spec(), Path(path))
         armed: list[Script] = []
         try:
-            for section, item in file.items:
+            for index, (section, item) in enumerate(file.items):
                 kind, key = _SECTION_CALLS[section]
-                answer = self._call("POST", f"/_mock/{section}", dict(item))
+                try:
+                    answer = self._call("POST", f"/_mock/{section}", dict(item))
+                except MockControlError as refused:
+                    place = f"{file.path}: {section}[{_index_in(file.items, index)}]"
+                    raise MockControlError(
+                        refused.status_code, refused.error_code, f"{place}: {refused.message}"
+                    ) from None
                 armed.append(_script(kind, answer[key]))
         except BaseException:
             for script in armed:
@@ -314,11 +328,17 @@ def _segment(token: str) -> str:
 
 # A section of a scenario file: the kind of its scripts, and the key of the control
 # plane's answer that holds the one armed.
-_SECTION_CALLS: Final[dict[ScriptSection, tuple[Literal["scenario", "error", "fault"], str]]] = {
+_SECTION_CALLS: Final[dict[str, tuple[Literal["scenario", "error", "fault"], str]]] = {
     "scenarios": ("scenario", "scenario"),
     "errors": ("error", "error"),
     "faults": ("fault", "fault"),
 }
+
+
+def _index_in(items: tuple[tuple[str, Any], ...], index: int) -> int:
+    """The place of `items[index]` in its own section of the file."""
+    section = items[index][0]
+    return sum(1 for other, _ in items[:index] if other == section)
 
 
 def _given(**fields: Any) -> dict[str, Any]:

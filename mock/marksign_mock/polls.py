@@ -47,12 +47,14 @@ class ParkedPolls:
         self._counts[token] += 1
         self._total += 1
         self._notify()
-        watch = None if gone is None else _Watch(gone)
+        watch: _Watch | None = None
         try:
+            if gone is not None:
+                watch = _Watch(gone)
             yield
         except asyncio.CancelledError:
-            # Cancelled by the watch (alone: nobody else cancelled the task meanwhile).
-            if watch is not None and watch.fired and watch.task.uncancel() == 0:
+            # Cancelled by the watch alone (nobody else asked the task to stop meanwhile).
+            if watch is not None and watch.fired and watch.task.uncancel() <= watch.cancelling:
                 raise PollAbandoned from None
             raise
         finally:
@@ -85,6 +87,7 @@ class _Watch:
         if task is None:
             raise RuntimeError("a long poll parks in a task")
         self.task = task
+        self.cancelling = task.cancelling()  # requests to stop it before this one
         self.fired = False
         self.active = True
         self.watcher = asyncio.ensure_future(gone())

@@ -137,7 +137,6 @@ class _Exchange:
         "head_pending",
         "headers",
         "keep_alive",
-        "leaving",
         "length_left",
         "message_complete",
         "scope",
@@ -164,7 +163,6 @@ class _Exchange:
         # Starlette's streamed answers do: one listens for the client leaving).
         self.waiters: list[asyncio.Future[None]] = []
         self.disconnected = False
-        self.leaving: list[asyncio.Future[None]] | None = None  # `left()`'s, while it waits
         # Response side.
         self.started = False
         self.head_pending = False  # started, head not written yet
@@ -185,22 +183,6 @@ class _Exchange:
         """The client is gone, or its request's answer goes nowhere: tell the app."""
         self.disconnected = True
         self.wake()  # a receive() waiting now sees http.disconnect
-        leaving, self.leaving = self.leaving, None
-        for future in leaving or ():
-            if not future.done():
-                future.set_result(None)
-
-    def left(self) -> asyncio.Future[None]:
-        """A future done once the client has left (`CLIENT_LEFT_EXTENSION`): what a long
-        poll waits on besides its answer, without a task of its own as `receive()` needs."""
-        future: asyncio.Future[None] = self.conn.loop.create_future()
-        if self.disconnected:
-            future.set_result(None)
-        else:  # those of earlier waits that ended are dropped
-            leaving = [waiting for waiting in self.leaving or () if not waiting.done()]
-            leaving.append(future)
-            self.leaving = leaving
-        return future
 
     def nothing_written(self) -> bool:
         """Whether no byte of the answer is on the wire yet (the head goes out with the
@@ -401,6 +383,8 @@ class _Connection(asyncio.Protocol):
         self.write_paused = False
         self.writable: asyncio.Future[None] | None = None
         self.idle_since = 0.0
+        self.gone = False  # the client left, or the connection is closing
+        self.leaving: list[asyncio.Future[None]] | None = None  # `left()`'s, while they wait
 
     def _new_parser(self) -> httptools.HttpRequestParser:
         parser = httptools.HttpRequestParser(self)
@@ -422,6 +406,7 @@ class _Connection(asyncio.Protocol):
         for exchange in self.exchanges:  # the running one keeps running (a long poll may)
             exchange.disconnect()
         self.exchanges.clear()
+        self._leave()
         self.parsing = None
         self.write_paused = False
         if self.writable is not None and not self.writable.done():
@@ -522,12 +507,11 @@ class _Connection(asyncio.Protocol):
             "query_string": url.query or b"",
             "headers": self.headers,
             "state": self.server.state.copy(),
-            "extensions": {TRANSPORT_EXTENSION: self.transport},
+            "extensions": {TRANSPORT_EXTENSION: self.transport, CLIENT_LEFT_EXTENSION: self.left},
         }
         # An HTTP/1.0 client knows no 100 Continue: its expectation is ignored (RFC 9110).
         expect_continue = self.expect_continue and http_version != "1.0"
         exchange = _Exchange(self, scope, keep_alive, expect_continue)
-        scope["extensions"][CLIENT_LEFT_EXTENSION] = exchange.left
         self.parsing = exchange
         self.exchanges.append(exchange)
         if len(self.exchanges) == 1:
@@ -693,8 +677,30 @@ class _Connection(asyncio.Protocol):
             if not exchange.complete:
                 exchange.disconnect()
         self.exchanges.clear()
+        self._leave()
         self.parsing = None
         self.ignore_input = True
+
+    def left(self) -> asyncio.Future[None]:
+        """A future done once the client has left (`CLIENT_LEFT_EXTENSION`): what a long
+        poll waits on besides its answer, without a task of its own as `receive()` needs.
+        The connection's, not the exchange's: the scope holds it, and a scope that held its
+        exchange would make every request a reference cycle for the collector."""
+        future: asyncio.Future[None] = self.loop.create_future()
+        if self.gone:
+            future.set_result(None)
+        else:  # those of earlier waits that ended are dropped
+            leaving = [waiting for waiting in self.leaving or () if not waiting.done()]
+            leaving.append(future)
+            self.leaving = leaving
+        return future
+
+    def _leave(self) -> None:
+        self.gone = True
+        leaving, self.leaving = self.leaving, None
+        for future in leaving or ():
+            if not future.done():
+                future.set_result(None)
 
     def is_idle(self) -> bool:
         """No answer owed: nothing parsed, or only the rest of an answered request's body."""

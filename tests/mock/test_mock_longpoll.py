@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 from collections.abc import AsyncIterator, MutableMapping
 from contextlib import asynccontextmanager
@@ -16,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 from marksign_mock import MockApp, MockConfig, create_app, crypto
 from marksign_mock.journal import JournalQuery
 from marksign_mock.models import ManualClock, SessionRequest, SessionStore
-from marksign_mock.polls import ParkedPolls
+from marksign_mock.polls import ParkedPolls, PollAbandoned
 
 from tests.spec_facts import DOCS_ACCESS_TOKEN
 from tests.stores import StoreFactory, config_store
@@ -298,3 +299,43 @@ async def test_a_caller_that_leaves_as_its_poll_is_answered_cancels_nothing_afte
     answered.set()  # ... then the poll, before the watch's callback
     assert await asyncio.wait_for(task, 10) == "answered"
     assert polls.count() == 0
+
+
+async def test_a_watch_that_cannot_start_leaves_no_poll_counted() -> None:
+    polls = ParkedPolls()
+
+    def broken() -> Any:
+        raise RuntimeError("no way to tell")
+
+    with pytest.raises(RuntimeError, match="no way to tell"), polls.parked("token", broken):
+        pass
+    assert polls.count() == 0
+
+
+async def test_a_poll_abandoned_in_a_task_once_asked_to_stop_is_still_abandoned() -> None:
+    """The watch takes back only its own request to stop the task, as asyncio.timeout
+    does: one the task swallowed before it parked does not turn the leaving client into a
+    CancelledError."""
+    polls = ParkedPolls()
+    left = asyncio.Event()
+
+    async def gone() -> None:
+        await left.wait()
+
+    async def poll() -> str:
+        task = asyncio.current_task()
+        assert task is not None
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(1)  # swallowed, still counted by task.cancelling()
+        try:
+            with polls.parked("token", gone):
+                await asyncio.Event().wait()
+        except PollAbandoned:
+            return "abandoned"
+        return "answered"
+
+    task = asyncio.create_task(poll())
+    await polls.until("token")
+    left.set()
+    assert await asyncio.wait_for(task, 10) == "abandoned"

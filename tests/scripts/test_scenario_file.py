@@ -160,8 +160,27 @@ def test_a_scenario_file_the_simulator_refuses_midway_is_taken_back(
     with MockController(http) as control:
         with pytest.raises(MockControlError) as refused:
             control.arm_file(path)
-        assert (refused.value.error_code, refused.value.message) == (40001, "refused here")
+        assert refused.value.error_code == 40001
+        assert refused.value.message == f"{path}: faults[0]: refused here"
         assert control.scripts() == []
+
+
+def test_the_controller_alone_loads_none_of_the_simulator() -> None:
+    """A test of a server over a socket imports the controller, an HTTP client: not
+    Starlette, not the crypto (arm_file loads the checks when it is called)."""
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, marksign_mock.controller; "
+            "print(sorted(m for m in ('starlette', 'cryptography') if m in sys.modules))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert loaded.stdout.strip() == "[]"
 
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
