@@ -523,9 +523,15 @@ def test_ctrl_c_lets_schemathesis_finish_its_reports_then_scrubs_them(
 
     monkeypatch.setattr(_process, "schemathesis_command", fake_command)
     monkeypatch.setenv(cli.ACCESS_TOKEN_ENV, secret_token)
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
-    argv = ["--base-url", "http://127.0.0.1:9", "--report-dir", str(tmp_path)]
-    assert cli.main(argv) == cli.EXIT_INTERRUPTED
+    # Ctrl+C as a terminal delivers it: Python's handler, which a test run started with
+    # SIGINT ignored (a background job of a shell without job control, nohup) lacks.
+    ignored = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        argv = ["--base-url", "http://127.0.0.1:9", "--report-dir", str(tmp_path)]
+        assert cli.main(argv) == cli.EXIT_INTERRUPTED
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+    finally:
+        signal.signal(signal.SIGINT, ignored)
     report = (tmp_path / cli.REPORT_FILES["json"]).read_text()
     assert report == '{"echo": "[access token]"}'
     out, err = capsys.readouterr()
