@@ -79,8 +79,9 @@ class ParkedPolls:
 
 
 class _Watch:
-    """Cancels the current task once `gone` resolves, unless stopped first. One task per
-    parked poll, only while it is parked: a status call answered at once makes none."""
+    """Cancels the current task once `gone` resolves, unless stopped first. Made only
+    while a poll is parked (a status call answered at once makes none); a `gone` that is a
+    future (our server's) costs no task, any other awaitable one task while it waits."""
 
     def __init__(self, gone: Gone) -> None:
         task = asyncio.current_task()
