@@ -30,6 +30,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Coroutine, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -42,7 +43,8 @@ from .app import MockApp
 from .config import ENV_ACCESS_TOKENS
 from .controller import MockController
 from .faults import FAULT_HEADER, IN_PROCESS_FAULT_STATUS
-from .server import ASGIApp, HttpServer, bind_socket
+from .polls import CLIENT_LEFT_EXTENSION
+from .server import ASGIApp, HttpServer, Receive, Scope, Send, bind_socket
 from .server import StartupFailed as StartupFailed  # raised by serve(), serve_workers()
 from .server import logger as server_logger
 from .stores import Store, reset_all
@@ -397,6 +399,15 @@ def _stop_workers(pool: list[_Worker]) -> None:
             worker.channel.close()
 
 
+# The in-process request being served in this task: the future done once its client left.
+_LEFT: ContextVar[asyncio.Future[None] | None] = ContextVar("marksign_mock_left", default=None)
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
 def _read_timeout(request: httpx.Request) -> float | None:
     """The client's read timeout for `request` (None: it waits as long as it takes)."""
     timeout: float | None = request.extensions.get("timeout", {}).get("read")
@@ -425,15 +436,15 @@ class InProcessTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     For an `httpx.Client` and an `httpx.AsyncClient` alike. It acts as a socket would
     towards the client: the transport faults raise what httpx raises on a socket, and the
     client's read timeout is kept (`httpx.ReadTimeout`); the app then runs on to its end,
-    its answer going nowhere (httpx's ASGI transport tells the app of no client leaving, so
-    a long poll waits on, where over a socket it ends when its client leaves).
+    its answer going nowhere, and a long poll it was waiting in ends, as our server tells
+    it when a client leaves (`CLIENT_LEFT_EXTENSION`).
     """
 
     def __init__(self, app: MockApp) -> None:
         self.app = app
         # Unexpected errors are answered in the error shape (500/50000) and logged; the
         # test sees the answer, as a client would, not the exception.
-        self._asgi = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        self._asgi = httpx.ASGITransport(app=self._serve, raise_app_exceptions=False)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="marksign-mock-inprocess", daemon=True
@@ -441,10 +452,20 @@ class InProcessTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self._thread.start()
         self._closed = False
         self._abandoned: set[concurrent.futures.Future[Any]] = set()  # timed out, running
+        # Per answer still running: the future that tells the app its client left.
+        self._left: dict[concurrent.futures.Future[Any], asyncio.Future[None]] = {}
         self._run(app.startup())
 
     def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The app, told when the client of the request it serves gives up (`_LEFT`)."""
+        left = _LEFT.get()
+        if left is not None:
+            # A future of its own per wait: the poll's watch cancels the one it is given.
+            scope.setdefault("extensions", {})[CLIENT_LEFT_EXTENSION] = lambda: asyncio.shield(left)
+        await self.app(scope, receive, send)
 
     def _call(self, request: httpx.Request) -> concurrent.futures.Future[httpx.Response]:
         """The app's answer to `request`, on the app's loop."""
@@ -461,6 +482,8 @@ class InProcessTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         )
 
         async def call() -> httpx.Response:
+            # httpx's ASGI transport runs the app in this task: it sees this context.
+            _LEFT.set(left)
             response = await self._asgi.handle_async_request(forwarded)
             content = await response.aread()
             status, headers = response.status_code, response.headers
@@ -469,12 +492,23 @@ class InProcessTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
                 raise _transport_error(fault, content, request)
             return httpx.Response(status, headers=headers, content=content, request=request)
 
-        return asyncio.run_coroutine_threadsafe(call(), self._loop)
+        left: asyncio.Future[None] = self._loop.create_future()  # done on its loop only
+        answer = asyncio.run_coroutine_threadsafe(call(), self._loop)
+        self._left[answer] = left
+        answer.add_done_callback(self._forget_left)
+        return answer
+
+    def _forget_left(self, answer: concurrent.futures.Future[httpx.Response]) -> None:
+        self._left.pop(answer, None)
 
     def _abandon(self, answer: concurrent.futures.Future[httpx.Response]) -> None:
-        """The client gave up on `answer`: the app runs on, until `close()` at the latest."""
+        """The client gave up on `answer`: the app runs on, until `close()` at the latest,
+        told that its client left (a long poll ends)."""
         self._abandoned.add(answer)
         answer.add_done_callback(self._abandoned.discard)
+        left = self._left.get(answer)
+        if left is not None:
+            self._loop.call_soon_threadsafe(_resolve, left)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         answer = self._call(request)

@@ -4,14 +4,17 @@ that passes quickly was released by its script, not by waiting."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
+from typing import Any
 
 import httpx
 import pytest
 from marksign_client import Client
 from marksign_client.models import Error, HashSigningStatusOk
 from marksign_mock import BackgroundServer, MockControlError, MockController
+from marksign_mock.launcher import InProcessTransport
 
 from .conftest import ANSWER_DELAY, EN, LOCALES, SIGNS, Locale, request, start, status_body
 
@@ -123,19 +126,48 @@ def test_answer_now_releases_a_waiting_long_poll(
     assert elapsed < ANSWER_DELAY / 3, elapsed  # released, not timed out
 
 
-@pytest.mark.socket
+@pytest.mark.parametrize("where", ["socket", "in-process", "in-process-async"])
 def test_a_client_that_gives_up_its_long_poll_is_no_longer_waited_for(
-    marksign_mock_server: BackgroundServer,
+    request: pytest.FixtureRequest,
+    client: Client,
+    marksign_mock_control: MockController,
+    marksign_mock_transport: InProcessTransport,
+    where: str,
 ) -> None:
-    """The client's read timeout closes its connection while the poll waits (the person
-    answers after 30 s): the poll ends at once, uncounted, journaled as not answered."""
-    control = marksign_mock_server.control
-    base_url = marksign_mock_server.base_url
-    with Client(base_url=base_url, timeout=httpx.Timeout(10)) as client:
+    """The client's read timeout (which closes its connection) while the poll waits (the
+    person answers after 30 s): the poll ends at once, uncounted, journaled as not
+    answered, over a socket as in process."""
+    base_url, control = "http://marksign-mock.test", marksign_mock_control
+    # In process, the impatient client is not closed: that would close the transport.
+    transport: dict[str, Any] = {"transport": marksign_mock_transport}
+    if where == "socket":
+        server: BackgroundServer = request.getfixturevalue("marksign_mock_server")
+        base_url, control, transport = server.base_url, server.control, {}
+        with Client(base_url=base_url, timeout=httpx.Timeout(10)) as over_the_socket:
+            token = start(over_the_socket, EN, REFUSES)
+    else:
         token = start(client, EN, REFUSES)
-    impatient = Client(base_url=base_url, timeout=httpx.Timeout(10, read=0.5))
-    with impatient, pytest.raises(httpx.ReadTimeout):
-        status(impatient, token)
+    impatient = httpx.Timeout(10, read=0.5)
+
+    async def give_up_async() -> None:
+        async with httpx.AsyncClient(base_url=base_url, timeout=impatient, **transport) as http:
+            await EN.status.asyncio(
+                token, client=Client(base_url).set_async_httpx_client(http), body=status_body()
+            )
+
+    def give_up() -> None:
+        if where == "in-process-async":
+            asyncio.run(give_up_async())
+        else:
+            http = httpx.Client(base_url=base_url, timeout=impatient, **transport)
+            try:
+                status(Client(base_url).set_httpx_client(http), token)
+            finally:
+                if where == "socket":
+                    http.close()  # its connection too
+
+    with pytest.raises(httpx.ReadTimeout):
+        give_up()
     deadline = time.monotonic() + 10
     while control.session(token).waiting_polls:
         assert time.monotonic() < deadline, "the poll still waits for a client that left"
