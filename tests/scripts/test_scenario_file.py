@@ -37,22 +37,28 @@ faults:
 """
 
 
+def assert_the_scenario_file_acts(client: Client) -> None:
+    """SCENARIO_FILE's scripts, each once: initialize fails, the status call gets a proxy's
+    502, then the refusal."""
+    failed = EN.initialize.sync(client=client, body=request())
+    assert isinstance(failed, Error)
+    assert failed.error_code == 50001
+    token = start(client, EN)
+    with pytest.raises(UnexpectedResponse) as proxy:
+        EN.status.sync(token, client=client, body=status_body())
+    assert proxy.value.status_code == 502
+    refused = EN.status.sync(token, client=client, body=status_body())
+    assert isinstance(refused, Error)
+    assert refused.error_code == 40020
+
+
 @pytest.mark.socket
 def test_a_scenario_file_is_armed_at_start(tmp_path: Path) -> None:
     path = tmp_path / "scenarios.yaml"
     path.write_text(SCENARIO_FILE)
     with SimulatorProcess(("--scenario", str(path))) as simulator:
         with Client(base_url=simulator.base_url, timeout=httpx.Timeout(10)) as client:
-            failed = EN.initialize.sync(client=client, body=request())
-            assert isinstance(failed, Error)
-            assert failed.error_code == 50001
-            token = EN.initialize.sync(client=client, body=request()).token
-            with pytest.raises(UnexpectedResponse) as proxy:
-                EN.status.sync(token, client=client, body=status_body())
-            assert proxy.value.status_code == 502
-            refused = EN.status.sync(token, client=client, body=status_body())
-            assert isinstance(refused, Error)
-            assert refused.error_code == 40020
+            assert_the_scenario_file_acts(client)
         with MockController.at(simulator.base_url) as control:
             assert control.scripts() == []
 
@@ -115,16 +121,7 @@ def test_a_scenario_file_is_armed_from_python_in_its_order(
         ("fault", 1),
     ]
     assert marksign_mock_control.scripts() == armed
-    failed = EN.initialize.sync(client=client, body=request())
-    assert isinstance(failed, Error)
-    assert failed.error_code == 50001
-    token = start(client, EN)
-    with pytest.raises(UnexpectedResponse) as proxy:
-        EN.status.sync(token, client=client, body=status_body())
-    assert proxy.value.status_code == 502
-    refused = EN.status.sync(token, client=client, body=status_body())
-    assert isinstance(refused, Error)
-    assert refused.error_code == 40020
+    assert_the_scenario_file_acts(client)
     assert marksign_mock_control.scripts() == []
 
 
